@@ -1,0 +1,1 @@
+//! Chapter crate `backprop-graph`: see book/src/backprop-graph.md.

@@ -1,0 +1,1 @@
+//! Chapter crate `init-stability`: see book/src/init-stability.md.

@@ -1,0 +1,1 @@
+//! Chapter crate `linreg`: see book/src/linreg.md.

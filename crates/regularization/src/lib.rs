@@ -1,0 +1,1 @@
+//! Chapter crate `regularization`: see book/src/regularization.md.

@@ -1,0 +1,1 @@
+//! Chapter crate `softmax`: see book/src/softmax.md.

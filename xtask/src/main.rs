@@ -1,0 +1,50 @@
+//! `cargo xtask <command>`: the project's automation, in Rust so it runs wherever
+//! cargo does. It uses dlcore's library for data and runs the chapters' binaries as
+//! processes; it never links a chapter.
+
+mod book;
+mod data;
+mod plots;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "Project automation: data, plots, book")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fetch MNIST and Fashion-MNIST into data/ and verify every file's sha256.
+    Data(data::DataArgs),
+    /// Run every figure-producing binary and write the figures under book/src/.
+    Plots {
+        /// Only check that the book's figure links and the plot jobs match, both ways.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Build the book (mdBook with KaTeX rendered at build time) into book/book/.
+    Book,
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    let result = match cli.command {
+        Command::Data(args) => data::run(&root, &args),
+        Command::Plots { check } => plots::run(&root, check),
+        Command::Book => book::run(&root),
+    };
+    dlcore::cli::report(result)
+}
