@@ -36,16 +36,104 @@ pub struct PlotJob {
 
 /// Every plot job of the book. Add a row when a chapter gains a figure, and link the
 /// figure from its page: `cargo xtask plots --check` holds the two together.
-pub const JOBS: &[PlotJob] = &[PlotJob {
-    name: "mlp-activations",
-    krate: "mlp",
-    bin: "activations",
-    args: &[],
-    outputs: &[
-        ("activations.svg", "figures/mlp/activations.svg"),
-        ("activations.md", "generated/mlp/activations.md"),
-    ],
-}];
+pub const JOBS: &[PlotJob] = &[
+    PlotJob {
+        name: "mlp-activations",
+        krate: "mlp",
+        bin: "activations",
+        args: &[],
+        outputs: &[
+            ("activations.svg", "figures/mlp/activations.svg"),
+            ("activations.md", "generated/mlp/activations.md"),
+        ],
+    },
+    PlotJob {
+        name: "linreg-scratch",
+        krate: "linreg",
+        bin: "linreg-scratch",
+        args: &["--compare-lr", "0.003,0.03,0.3,2"],
+        outputs: &[
+            ("data.svg", "figures/linreg/data.svg"),
+            ("scratch-epochs.md", "generated/linreg/scratch-epochs.md"),
+            ("scratch-estimate.md", "generated/linreg/scratch-estimate.md"),
+            ("learning-rates.svg", "figures/linreg/learning-rates.svg"),
+            ("learning-rates.md", "generated/linreg/learning-rates.md"),
+        ],
+    },
+    PlotJob {
+        name: "linreg-concise",
+        krate: "linreg",
+        bin: "linreg-concise",
+        args: &[],
+        outputs: &[("loss.svg", "figures/linreg/loss.svg"), ("concise.md", "generated/linreg/concise.md")],
+    },
+    PlotJob {
+        name: "linreg-analytic",
+        krate: "linreg",
+        bin: "analytic",
+        args: &[],
+        outputs: &[("analytic.md", "generated/linreg/analytic.md")],
+    },
+    PlotJob {
+        name: "softmax-scratch",
+        krate: "softmax",
+        bin: "softmax-scratch",
+        args: &[],
+        outputs: &[
+            ("curves.svg", "figures/softmax/curves.svg"),
+            ("predictions.png", "figures/softmax/predictions.png"),
+            ("probabilities.svg", "figures/softmax/probabilities.svg"),
+            ("epochs.md", "generated/softmax/scratch-epochs.md"),
+            ("final.md", "generated/softmax/scratch-final.md"),
+            ("numerics.md", "generated/softmax/numerics.md"),
+        ],
+    },
+    PlotJob {
+        name: "softmax-scratch-mnist",
+        krate: "softmax",
+        bin: "softmax-scratch",
+        args: &["--dataset", "mnist"],
+        outputs: &[("final.md", "generated/softmax/scratch-mnist-final.md")],
+    },
+    PlotJob {
+        name: "softmax-concise",
+        krate: "softmax",
+        bin: "softmax-concise",
+        args: &[],
+        outputs: &[("final.md", "generated/softmax/concise-final.md")],
+    },
+    PlotJob {
+        name: "softmax-mse-vs-ce",
+        krate: "softmax",
+        bin: "mse-vs-ce",
+        args: &[],
+        outputs: &[
+            ("push.svg", "figures/softmax/push.svg"),
+            ("mse-vs-ce.svg", "figures/softmax/mse-vs-ce.svg"),
+            ("mse-vs-ce.md", "generated/softmax/mse-vs-ce.md"),
+        ],
+    },
+    PlotJob {
+        name: "softmax-mse-vs-ce-squared-lr",
+        krate: "softmax",
+        bin: "mse-vs-ce",
+        args: &["--squared-lr", "0.3"],
+        outputs: &[
+            ("mse-vs-ce.svg", "figures/softmax/mse-vs-ce-squared-lr.svg"),
+            ("mse-vs-ce.md", "generated/softmax/mse-vs-ce-squared-lr.md"),
+        ],
+    },
+    PlotJob {
+        name: "softmax-mse-vs-ce-lr3",
+        krate: "softmax",
+        bin: "mse-vs-ce",
+        args: &["--lr", "3"],
+        outputs: &[
+            ("mse-vs-ce.svg", "figures/softmax/mse-vs-ce-lr3.svg"),
+            ("mse-vs-ce.md", "generated/softmax/mse-vs-ce-lr3.md"),
+        ],
+    },
+];
 
 /// The two kinds of book path a plot job can produce.
 const PRODUCED_DIRS: [&str; 2] = ["figures/", "generated/"];
