@@ -48,6 +48,52 @@ pub const JOBS: &[PlotJob] = &[
         ],
     },
     PlotJob {
+        name: "mlp-main",
+        krate: "mlp",
+        bin: "mlp",
+        args: &[],
+        outputs: &[
+            ("curves.svg", "figures/mlp/training-curves.svg"),
+            ("training.md", "generated/mlp/training.md"),
+        ],
+    },
+    PlotJob {
+        name: "mlp-predict",
+        krate: "mlp",
+        bin: "predict",
+        args: &["--checkpoint", "target/plot-runs/mlp-main/model.ckpt", "--index", "0,1,2,8", "--grid"],
+        outputs: &[
+            ("top.md", "generated/mlp/top.md"),
+            ("predictions.png", "figures/mlp/predictions.png"),
+            ("mistakes.png", "figures/mlp/mistakes.png"),
+            ("confusion.md", "generated/mlp/confusion.md"),
+        ],
+    },
+    PlotJob {
+        name: "mlp-perceptron-grads",
+        krate: "mlp",
+        bin: "perceptron-grads",
+        args: &[],
+        outputs: &[("perceptron-grads.md", "generated/mlp/perceptron-grads.md")],
+    },
+    PlotJob {
+        name: "mlp-init-compare",
+        krate: "mlp",
+        bin: "init-compare",
+        args: &[],
+        outputs: &[
+            ("init-compare.svg", "figures/mlp/init-compare.svg"),
+            ("init-compare.md", "generated/mlp/init-compare.md"),
+        ],
+    },
+    PlotJob {
+        name: "mlp-d2l",
+        krate: "mlp",
+        bin: "d2l-mlp",
+        args: &[],
+        outputs: &[("d2l-mlp.svg", "figures/mlp/d2l-mlp.svg"), ("d2l-mlp.md", "generated/mlp/d2l-mlp.md")],
+    },
+    PlotJob {
         name: "linreg-scratch",
         krate: "linreg",
         bin: "linreg-scratch",

@@ -2,13 +2,26 @@
 //!
 //! The network and its pieces come from `dlcore` (dense layers, activations,
 //! cross-entropy, SGD); this crate holds the training loop and evaluation the
-//! chapter shows.
+//! chapter shows, and one module per further idea of the chapter:
+//! - [`perceptron`]: the gradient of one layer of sigmoid perceptrons, by hand;
+//! - [`checkpoint`]: saving a trained network and loading it back;
+//! - [`inspect`]: class probabilities, top-k, mistakes and the confusion matrix;
+//! - [`init_compare`]: the notes' initialization experiment;
+//! - [`speed`]: timing an epoch;
+//! - [`device`]: where training runs (the CPU, until the CUDA issue).
+
+pub mod checkpoint;
+pub mod device;
+pub mod init_compare;
+pub mod inspect;
+pub mod perceptron;
+pub mod speed;
 
 use dlcore::activation::Activation;
 use dlcore::data::Batches;
 use dlcore::data::dataset::Labeled;
 use dlcore::init::Init;
-use dlcore::layer::Sequential;
+use dlcore::layer::{ActivationLayer, Layer, Sequential};
 use dlcore::loss::cross_entropy_with_logits_into;
 use dlcore::metrics::correct;
 use dlcore::optim::{DivergenceGuard, Sgd};
@@ -19,7 +32,13 @@ use nalgebra::DMatrix;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub hidden: Vec<usize>,
+    /// The nonlinearity after every hidden layer.
     pub activation: Activation,
+    /// A nonlinearity applied to the output logits too. `None` (plain logits) is
+    /// right for cross-entropy; `Some(Activation::Relu)` reproduces the source
+    /// notes' network, whose ReLU on the logits can silence output units for good
+    /// (see [`init_compare`]).
+    pub output_activation: Option<Activation>,
     pub init: Init,
     pub lr: f32,
     pub momentum: f32,
@@ -39,11 +58,100 @@ pub struct EpochReport {
     pub test_loss: f32,
     pub test_correct: usize,
     pub test_total: usize,
+    /// Output units that were exactly 0 for every training example of the epoch:
+    /// always 0 for plain logits; under an output ReLU, units that can no longer
+    /// learn (see [`OutputWatch`]).
+    pub dead_outputs: usize,
+    /// The share of the epoch's training examples whose true class's output was
+    /// exactly 0, so that no gradient could raise it.
+    pub blocked_share: f32,
 }
 
 impl EpochReport {
     pub fn test_accuracy(&self) -> f32 {
         self.test_correct as f32 / self.test_total.max(1) as f32
+    }
+
+    /// The row of `metrics.csv` for this epoch, for [`dlcore::record::Recorder::record_epoch`].
+    pub fn metrics_row(&self) -> [(&'static str, f64); 8] {
+        [
+            ("epoch", self.epoch as f64),
+            ("lr", f64::from(self.lr)),
+            ("train_loss", f64::from(self.train_loss)),
+            ("train_accuracy", f64::from(self.train_accuracy)),
+            ("test_loss", f64::from(self.test_loss)),
+            ("test_accuracy", f64::from(self.test_accuracy())),
+            ("dead_outputs", self.dead_outputs as f64),
+            ("blocked_share", f64::from(self.blocked_share)),
+        ]
+    }
+
+    /// The notes' test line: `Test set: Average loss: 0.0712, Accuracy: 9833/10000 (98.33%)`.
+    /// Unlike the notes, the average is over examples, not over batches divided
+    /// again by the number of examples.
+    pub fn test_line(&self) -> String {
+        format!(
+            "Test set: Average loss: {:.4}, Accuracy: {}/{} ({:.2}%)",
+            self.test_loss,
+            self.test_correct,
+            self.test_total,
+            100.0 * self.test_accuracy()
+        )
+    }
+}
+
+/// What one pass over a data set measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// Average cross-entropy per example.
+    pub loss: f32,
+    /// Examples whose largest output is at the true class.
+    pub correct: usize,
+    /// Output units that were exactly 0 for every example.
+    pub dead_outputs: usize,
+}
+
+/// Watches a network's outputs over many batches for the two ways a ReLU on the
+/// logits stops learning. Where an output is exactly 0 the ReLU's slope is 0, so
+/// cross-entropy's gradient stops there:
+/// - a unit that outputs 0 for *every* example is dead: nothing can revive it;
+/// - an example whose *true class* outputs 0 is blocked: the one gradient that
+///   would raise the right answer is cut, and only the wrong classes can move.
+///
+/// With plain logits an output is never exactly 0 in practice, and both stay 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputWatch {
+    alive: Vec<bool>,
+    blocked: usize,
+    seen: usize,
+}
+
+impl OutputWatch {
+    pub fn new(classes: usize) -> Self {
+        OutputWatch { alive: vec![false; classes], blocked: 0, seen: 0 }
+    }
+
+    // ANCHOR: observe
+    /// Takes in one batch of outputs (one column per example) and its labels.
+    pub fn observe(&mut self, outputs: &DMatrix<f32>, labels: &[u8]) {
+        for (column, &label) in outputs.column_iter().zip(labels) {
+            for (alive, &v) in self.alive.iter_mut().zip(column.iter()) {
+                *alive |= v != 0.0;
+            }
+            self.blocked += usize::from(column[usize::from(label)] == 0.0);
+        }
+        self.seen += labels.len();
+    }
+    // ANCHOR_END: observe
+
+    /// Units that were 0 for every example seen.
+    pub fn dead_units(&self) -> usize {
+        self.alive.iter().filter(|&&a| !a).count()
+    }
+
+    /// The share of examples whose true class's output was 0.
+    pub fn blocked_share(&self) -> f32 {
+        self.blocked as f32 / self.seen.max(1) as f32
     }
 }
 
@@ -65,21 +173,35 @@ impl BatchBuffers {
     }
 }
 
-/// The MLP `inputs → hidden… → classes` the configuration describes.
+// ANCHOR: build
+/// The MLP `inputs → hidden… → classes` the configuration describes: a dense layer,
+/// then the activation, for every hidden layer, and a last dense layer whose
+/// outputs are the logits (passed through `output_activation` if there is one).
 pub fn build(config: &Config, inputs: usize, classes: usize, rng: &mut Rng) -> Sequential {
     let mut sizes = vec![inputs];
     sizes.extend(&config.hidden);
     sizes.push(classes);
-    Sequential::mlp(&sizes, config.activation, config.init, rng)
+    let mut net = Sequential::mlp(&sizes, config.activation, config.init, rng);
+    if let Some(output) = config.output_activation {
+        net.layers.push(Layer::Activation(ActivationLayer::new(output)));
+    }
+    net
+}
+// ANCHOR_END: build
+
+/// The number of classes `net` scores: the width of its last dense layer.
+pub fn classes_of(net: &Sequential) -> usize {
+    net.linear_layers().last().map_or(0, |l| l.fan_out())
 }
 
-/// Average cross-entropy and number of correct predictions on `data`.
-pub fn evaluate(net: &mut Sequential, data: &Labeled, batch_size: usize) -> (f32, usize) {
-    let classes = net.linear_layers().last().map_or(0, |l| l.fan_out());
+/// Average cross-entropy, correct predictions and dead output units on `data`.
+pub fn evaluate(net: &mut Sequential, data: &Labeled, batch_size: usize) -> Evaluation {
+    let classes = classes_of(net);
     let mut batches = Batches::new(data.len(), batch_size);
     let mut full = BatchBuffers::new(data.features(), classes, batch_size);
     let mut tail = None;
     let (mut loss_sum, mut right) = (0.0f64, 0usize);
+    let mut watch = OutputWatch::new(classes);
     for indices in batches.in_order() {
         let buffers = pick(&mut full, &mut tail, indices.len(), data.features(), classes);
         data.gather_into(indices, &mut buffers.x, &mut buffers.labels);
@@ -87,8 +209,13 @@ pub fn evaluate(net: &mut Sequential, data: &Labeled, batch_size: usize) -> (f32
         let loss = cross_entropy_with_logits_into(logits, &buffers.labels, &mut buffers.grad);
         loss_sum += f64::from(loss) * indices.len() as f64;
         right += correct(logits, &buffers.labels);
+        watch.observe(logits, &buffers.labels);
     }
-    ((loss_sum / data.len().max(1) as f64) as f32, right)
+    Evaluation {
+        loss: (loss_sum / data.len().max(1) as f64) as f32,
+        correct: right,
+        dead_outputs: watch.dead_units(),
+    }
 }
 
 /// The buffers for a batch of `size`: the full-size ones, or ones made once for
@@ -111,8 +238,8 @@ fn pick<'a>(
 
 // ANCHOR: train
 /// Trains a fresh network with minibatch SGD, evaluating on `test` after every
-/// epoch (the notes' "test on epoch"). `progress(done, total)` is called after
-/// each batch; `on_epoch` after each epoch. Fails if the loss blows up
+/// epoch (the notes' "test on epoch"). `progress(n)` is called after each batch
+/// of `n` examples; `on_epoch` after each epoch. Fails if the loss blows up
 /// (see [`DivergenceGuard`]).
 pub fn train(
     config: &Config,
@@ -133,11 +260,13 @@ pub fn train(
     for epoch in 0..config.epochs {
         sgd.set_epoch(epoch);
         let (mut loss_sum, mut right) = (0.0f64, 0usize);
+        let mut watch = OutputWatch::new(classes);
         for indices in batches.shuffled(rng) {
             let buffers = pick(&mut full, &mut tail, indices.len(), train.features(), classes);
             train.gather_into(indices, &mut buffers.x, &mut buffers.labels);
             let logits = net.forward(&buffers.x);
             right += correct(logits, &buffers.labels);
+            watch.observe(logits, &buffers.labels);
             let loss = cross_entropy_with_logits_into(logits, &buffers.labels, &mut buffers.grad);
             guard.check(loss, epoch + 1, sgd.current_lr())?;
             loss_sum += f64::from(loss) * indices.len() as f64;
@@ -146,15 +275,17 @@ pub fn train(
             sgd.step(&mut net);
             progress(indices.len());
         }
-        let (test_loss, test_correct) = evaluate(&mut net, test, 1000);
+        let tested = evaluate(&mut net, test, 1000);
         let report = EpochReport {
             epoch: epoch + 1,
             lr: sgd.current_lr(),
             train_loss: (loss_sum / train.len() as f64) as f32,
             train_accuracy: right as f32 / train.len() as f32,
-            test_loss,
-            test_correct,
+            test_loss: tested.loss,
+            test_correct: tested.correct,
             test_total: test.len(),
+            dead_outputs: watch.dead_units(),
+            blocked_share: watch.blocked_share(),
         };
         on_epoch(&report)?;
         reports.push(report);

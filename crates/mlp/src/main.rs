@@ -1,22 +1,26 @@
 //! The project's main job: train an MLP on MNIST and report the test accuracy it
 //! reaches. `cargo run --release -p mlp`.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 use dlcore::activation::Activation;
 use dlcore::cli::{RunArgs, non_negative_f32, positive_f32, positive_usize};
-use dlcore::data::images::{self, ImageSet, Split};
+use dlcore::data::images::{self, CLASSES, ImageSet};
 use dlcore::init::Init;
+use dlcore::plot::{Chart, Series, Style, panels};
 use dlcore::record::{Recorder, Summary};
+use mlp::checkpoint::Checkpoint;
+use mlp::device::Device;
 use mlp::{Config, EpochReport};
 
 /// Train a multilayer perceptron on MNIST (or Fashion-MNIST) and report test accuracy.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Data set to train on.
+    /// Data set to train on: mnist or fashion-mnist.
     #[arg(long, default_value = "mnist")]
     dataset: ImageSet,
     /// Hidden layer widths, comma-separated.
@@ -43,17 +47,24 @@ struct Args {
     /// Passes over the training set.
     #[arg(long, default_value_t = 10, value_parser = positive_usize)]
     epochs: usize,
+    /// Where to train: cpu, or cuda (not built in yet: a later issue adds it).
+    #[arg(long, default_value = "cpu")]
+    device: Device,
     #[command(flatten)]
     run: RunArgs,
 }
 
+/// The file name of the checkpoint in the output directory.
+const CHECKPOINT_FILE: &str = "model.ckpt";
+
 fn run(args: &Args) -> anyhow::Result<()> {
-    let data_dir = images::default_data_dir();
-    let train = images::load_or_fetch(args.dataset, Split::Train, &data_dir)?;
-    let test = images::load_or_fetch(args.dataset, Split::Test, &data_dir)?;
+    // Refuse an unavailable device before spending a second on data.
+    args.device.ensure_available()?;
+    let (train, test) = images::load_both_or_fetch(args.dataset, &images::default_data_dir())?;
     let config = Config {
         hidden: args.hidden.clone(),
         activation: args.activation,
+        output_activation: None,
         init: args.init,
         lr: args.lr,
         momentum: args.momentum,
@@ -66,33 +77,36 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let mut rng = args.run.rng();
     let bar = dlcore::progress::items(train.len() as u64, &format!("epoch 1/{}", args.epochs));
     let epochs = args.epochs;
-    let (_net, reports) = mlp::train(
+    println!(
+        "training {}-{}-{CLASSES} ({}, {} init) on {} with SGD lr {}, momentum {}, batch {}, {} epochs, on the {}",
+        train.features(),
+        args.hidden.iter().map(usize::to_string).collect::<Vec<_>>().join("-"),
+        args.activation,
+        args.init,
+        args.dataset.title(),
+        args.lr,
+        args.momentum,
+        args.batch_size,
+        args.epochs,
+        args.device,
+    );
+    let (net, reports) = mlp::train(
         &config,
         &train,
         &test,
-        10,
+        CLASSES,
         &mut rng,
         |n| bar.inc(n as u64),
         |r: &EpochReport| {
             bar.finish_and_clear();
             println!(
-                "epoch {}/{epochs}: train loss {:.4}, train accuracy {:.2}%\nTest set: Average loss: {:.4}, Accuracy: {}/{} ({:.2}%)",
+                "epoch {}/{epochs}: train loss {:.4}, train accuracy {:.2}%\n{}",
                 r.epoch,
                 r.train_loss,
                 100.0 * r.train_accuracy,
-                r.test_loss,
-                r.test_correct,
-                r.test_total,
-                100.0 * r.test_accuracy()
+                r.test_line()
             );
-            recorder.record_epoch(&[
-                ("epoch", r.epoch as f64),
-                ("lr", f64::from(r.lr)),
-                ("train_loss", f64::from(r.train_loss)),
-                ("train_accuracy", f64::from(r.train_accuracy)),
-                ("test_loss", f64::from(r.test_loss)),
-                ("test_accuracy", f64::from(r.test_accuracy())),
-            ])?;
+            recorder.record_epoch(&r.metrics_row())?;
             bar.reset();
             bar.set_prefix(format!("epoch {}/{epochs}", r.epoch + 1));
             Ok(())
@@ -100,9 +114,18 @@ fn run(args: &Args) -> anyhow::Result<()> {
     )?;
     bar.finish_and_clear();
     let last = reports.last().context("no epoch ran")?;
+
+    let checkpoint =
+        Checkpoint { dataset: args.dataset, activation: args.activation, output_activation: None, net };
+    let checkpoint_path = out.join(CHECKPOINT_FILE);
+    checkpoint.save(&checkpoint_path)?;
+    curves(&out.join("curves.svg"), args.dataset, &reports)?;
+    let table = markdown(args, &reports);
+    dlcore::atomic_file::write_bytes(&out.join("training.md"), table.as_bytes())?;
+
     let summary = Summary::new("mlp", args.run.seed)
         .param("dataset", args.dataset.to_string())
-        .param("hidden", format!("{:?}", args.hidden))
+        .param("hidden", args.hidden.clone())
         .param("activation", args.activation.to_string())
         .param("init", args.init.to_string())
         .param("lr", args.lr)
@@ -110,26 +133,81 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .param("weight_decay", args.weight_decay)
         .param("batch_size", args.batch_size)
         .param("epochs", args.epochs)
+        .param("device", args.device.to_string())
         .metric("train_loss", f64::from(last.train_loss))
+        .metric("train_accuracy", f64::from(last.train_accuracy))
         .metric("test_loss", f64::from(last.test_loss))
         .metric("test_accuracy", f64::from(last.test_accuracy()));
     recorder.finish(&summary)?;
-    println!("\n| epoch | train loss | test loss | test accuracy |\n|---:|---:|---:|---:|");
-    for r in &reports {
-        println!(
-            "| {} | {:.4} | {:.4} | {:.2}% |",
-            r.epoch,
-            r.train_loss,
-            r.test_loss,
-            100.0 * r.test_accuracy()
-        );
-    }
+    println!("\n{table}");
     println!(
-        "\nreached {:.2}% test accuracy; metrics and summary in {}",
+        "reached {:.2}% test accuracy; metrics, summary, curves and the checkpoint {CHECKPOINT_FILE} are in {}",
         100.0 * last.test_accuracy(),
         out.display()
     );
     Ok(())
+}
+
+/// Two panels: the training and test loss (log scale), and the test accuracy.
+fn curves(path: &std::path::Path, dataset: ImageSet, reports: &[EpochReport]) -> anyhow::Result<()> {
+    let per_epoch = |f: fn(&EpochReport) -> f64| reports.iter().map(f).collect::<Vec<f64>>();
+    let x_range = (0.5, reports.len() as f64 + 0.5);
+    let loss = Chart::new(format!("{}: loss", dataset.title()))
+        .x_label("epoch")
+        .x_range(x_range.0, x_range.1)
+        .log_y()
+        .series(Series::from_ys("train", &per_epoch(|r| f64::from(r.train_loss))).style(Style::LinePoints))
+        .series(Series::from_ys("test", &per_epoch(|r| f64::from(r.test_loss))).style(Style::LinePoints));
+    let accuracy = Chart::new(format!("{}: accuracy (%)", dataset.title()))
+        .x_label("epoch")
+        .x_range(x_range.0, x_range.1)
+        .series(
+            Series::from_ys("train", &per_epoch(|r| 100.0 * f64::from(r.train_accuracy)))
+                .style(Style::LinePoints),
+        )
+        .series(
+            Series::from_ys("test", &per_epoch(|r| 100.0 * f64::from(r.test_accuracy())))
+                .style(Style::LinePoints),
+        );
+    panels(path, &[loss, accuracy], 2)?;
+    Ok(())
+}
+
+/// The per-epoch table and a closing sentence with the final numbers, for the book.
+fn markdown(args: &Args, reports: &[EpochReport]) -> String {
+    let mut out = String::from(
+        "| epoch | train loss | train accuracy | test loss | test accuracy |\n|---:|---:|---:|---:|---:|\n",
+    );
+    for r in reports {
+        let _ = writeln!(
+            out,
+            "| {} | {:.4} | {:.2} % | {:.4} | {:.2} % |",
+            r.epoch,
+            r.train_loss,
+            100.0 * r.train_accuracy,
+            r.test_loss,
+            100.0 * r.test_accuracy()
+        );
+    }
+    if let Some(last) = reports.last() {
+        let best = reports.iter().min_by(|a, b| a.test_loss.total_cmp(&b.test_loss)).unwrap_or(last);
+        let _ = write!(
+            out,
+            "\nAfter {} epochs (seed {}) the network classifies **{} of {}** test images correctly: \
+             **{:.2} %** test accuracy, with a training loss of {:.4} against a test loss of {:.4}. \
+             The test loss was lowest, {:.4}, after epoch {}.\n",
+            last.epoch,
+            args.run.seed,
+            last.test_correct,
+            last.test_total,
+            100.0 * last.test_accuracy(),
+            last.train_loss,
+            last.test_loss,
+            best.test_loss,
+            best.epoch,
+        );
+    }
+    out
 }
 
 fn main() -> ExitCode {

@@ -9,6 +9,7 @@ use clap::Parser;
 use dlcore::activation::Activation;
 use dlcore::cli::RunArgs;
 use dlcore::plot::{Chart, Series, panels};
+use dlcore::record::{Recorder, Summary};
 
 /// Plot every activation with its derivative and print their values.
 #[derive(Debug, Parser)]
@@ -58,6 +59,7 @@ fn table(points: &[f32], f: impl Fn(Activation, f32) -> f32) -> String {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("activations");
+    let recorder = Recorder::create(&out)?;
     let charts: Vec<Chart> = Activation::ALL.into_iter().map(figure).collect();
     let svg = out.join("activations.svg");
     panels(&svg, &charts, 3)?;
@@ -76,6 +78,14 @@ fn run(args: &Args) -> anyhow::Result<()> {
     print!("{markdown}");
     let md = out.join("activations.md");
     dlcore::atomic_file::write_bytes(&md, markdown.as_bytes()).with_context(|| "writing the tables")?;
+    // The facts the chapter leans on, measured from the functions themselves.
+    let grid = linspace(-6.0, 6.0, 12_001);
+    let steepest = |a: Activation| grid.iter().map(|&z| a.derivative(z)).fold(f32::MIN, f32::max);
+    let summary = Summary::new("activations", args.run.seed)
+        .metric("sigmoid_derivative_max", f64::from(steepest(Activation::Sigmoid)))
+        .metric("tanh_derivative_max", f64::from(steepest(Activation::Tanh)))
+        .metric("relu_derivative_max", f64::from(steepest(Activation::Relu)));
+    recorder.finish(&summary)?;
     eprintln!("wrote {} and {}", svg.display(), md.display());
     Ok(())
 }

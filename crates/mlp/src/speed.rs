@@ -1,0 +1,123 @@
+//! Timing training: seconds per epoch for the two reference networks of the
+//! issue, and the raw speed of the matrix product every layer relies on, so that
+//! our numbers can be set beside PyTorch's measured on the same machine.
+
+use std::time::Instant;
+
+use dlcore::activation::Activation;
+use dlcore::data::dataset::Labeled;
+use dlcore::init::Init;
+use dlcore::linalg::{Op, matmul_into};
+use dlcore::{Result, seeded_rng};
+use nalgebra::DMatrix;
+
+use crate::Config;
+
+/// A network and batch size to time.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub name: &'static str,
+    pub config: Config,
+}
+
+/// The two networks of the reference table: d2l's 784-256-10 at batch 256 and the
+/// notes' 784-200-200-10 at batch 200, both plain SGD with ReLU.
+pub fn reference_workloads(epochs: usize) -> [Workload; 2] {
+    let config = |hidden: Vec<usize>, batch_size: usize, lr: f32| Config {
+        hidden,
+        activation: Activation::Relu,
+        output_activation: None,
+        init: Init::KaimingNormal,
+        lr,
+        momentum: 0.0,
+        weight_decay: 0.0,
+        batch_size,
+        epochs,
+    };
+    [
+        Workload { name: "784-256-10, batch 256", config: config(vec![256], 256, 0.1) },
+        Workload { name: "784-200-200-10, batch 200", config: config(vec![200, 200], 200, 0.01) },
+    ]
+}
+
+/// What timing one workload measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    pub name: &'static str,
+    /// Wall-clock seconds of every epoch: one pass over the training set plus the
+    /// evaluation on the test set, as in the reference table.
+    pub epoch_seconds: Vec<f64>,
+    pub train_examples: usize,
+}
+
+impl Timing {
+    /// The median epoch: robust to one epoch disturbed by another process.
+    pub fn median_seconds(&self) -> f64 {
+        median(&self.epoch_seconds)
+    }
+
+    /// Training examples per second at the median epoch.
+    pub fn samples_per_second(&self) -> f64 {
+        self.train_examples as f64 / self.median_seconds().max(f64::MIN_POSITIVE)
+    }
+}
+
+/// The median of some numbers (the mean of the middle two for an even count; 0 for none).
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+/// Trains `workload` and times each epoch (training plus test evaluation).
+pub fn time_workload(workload: &Workload, train: &Labeled, test: &Labeled, seed: u64) -> Result<Timing> {
+    let mut epoch_seconds = Vec::with_capacity(workload.config.epochs);
+    let mut started = Instant::now();
+    crate::train(
+        &workload.config,
+        train,
+        test,
+        10,
+        &mut seeded_rng(seed),
+        |_| {},
+        |_| {
+            epoch_seconds.push(started.elapsed().as_secs_f64());
+            started = Instant::now();
+            Ok(())
+        },
+    )?;
+    Ok(Timing { name: workload.name, epoch_seconds, train_examples: train.len() })
+}
+
+/// GFLOP/s of the `256 × 784 · 784 × 256` single-precision product (a first layer's
+/// forward pass at batch 256), repeated for about `seconds`.
+pub fn sgemm_gflops(seconds: f64) -> f64 {
+    let (m, k, n) = (256, 784, 256);
+    let a = DMatrix::from_fn(m, k, |i, j| ((i * 7 + j * 3) % 11) as f32 / 11.0);
+    let b = DMatrix::from_fn(k, n, |i, j| ((i * 5 + j) % 13) as f32 / 13.0);
+    let mut c = DMatrix::zeros(m, n);
+    let started = Instant::now();
+    let mut calls = 0u64;
+    while calls < 3 || started.elapsed().as_secs_f64() < seconds {
+        matmul_into(&mut c, 1.0, &a, Op::N, &b, Op::N, 0.0);
+        calls += 1;
+    }
+    let flops = 2.0 * (m * k * n) as f64 * calls as f64;
+    flops / started.elapsed().as_secs_f64() / 1e9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(median(&[]), 0.0);
+    }
+}
