@@ -179,6 +179,40 @@ pub const JOBS: &[PlotJob] = &[
             ("mse-vs-ce.md", "generated/softmax/mse-vs-ce-lr3.md"),
         ],
     },
+    PlotJob {
+        name: "backprop-graph-mlp-graph",
+        krate: "backprop-graph",
+        bin: "mlp-graph",
+        args: &[],
+        outputs: &[
+            ("graph.svg", "figures/backprop-graph/graph.svg"),
+            ("graph.dot", "generated/backprop-graph/graph.dot"),
+            ("gradients.md", "generated/backprop-graph/gradients.md"),
+            ("memory.md", "generated/backprop-graph/memory.md"),
+        ],
+    },
+    PlotJob {
+        name: "backprop-graph-chain-rule",
+        krate: "backprop-graph",
+        bin: "chain-rule",
+        args: &[],
+        outputs: &[
+            ("chain-rule.md", "generated/backprop-graph/chain-rule.md"),
+            ("accumulation.md", "generated/backprop-graph/accumulation.md"),
+            ("non-scalar.md", "generated/backprop-graph/non-scalar.md"),
+        ],
+    },
+    PlotJob {
+        name: "backprop-graph-train-toy",
+        krate: "backprop-graph",
+        bin: "train-toy",
+        args: &[],
+        outputs: &[
+            ("decision-regions.svg", "figures/backprop-graph/decision-regions.svg"),
+            ("loss.svg", "figures/backprop-graph/loss.svg"),
+            ("train-toy.md", "generated/backprop-graph/train-toy.md"),
+        ],
+    },
 ];
 
 /// The two kinds of book path a plot job can produce.
