@@ -213,6 +213,53 @@ pub const JOBS: &[PlotJob] = &[
             ("train-toy.md", "generated/backprop-graph/train-toy.md"),
         ],
     },
+    PlotJob {
+        name: "regularization-polyfit",
+        krate: "regularization",
+        bin: "polyfit",
+        args: &[],
+        outputs: &[
+            ("polyfit.svg", "figures/regularization/polyfit.svg"),
+            ("polyfit-curves.svg", "figures/regularization/polyfit-curves.svg"),
+            ("polyfit-losses.md", "generated/regularization/polyfit-losses.md"),
+            ("polyfit-parameters.md", "generated/regularization/polyfit-parameters.md"),
+            ("polyfit-seeds.md", "generated/regularization/polyfit-seeds.md"),
+        ],
+    },
+    PlotJob {
+        name: "regularization-kfold",
+        krate: "regularization",
+        bin: "kfold",
+        args: &[],
+        outputs: &[
+            ("kfold.svg", "figures/regularization/kfold.svg"),
+            ("kfold.md", "generated/regularization/kfold.md"),
+        ],
+    },
+    PlotJob {
+        name: "regularization-weight-decay",
+        krate: "regularization",
+        bin: "weight-decay",
+        args: &[],
+        outputs: &[
+            ("weight-decay.svg", "figures/regularization/weight-decay.svg"),
+            ("weight-decay-norm.svg", "figures/regularization/weight-decay-norm.svg"),
+            ("weight-decay-sweep.svg", "figures/regularization/weight-decay-sweep.svg"),
+            ("weight-decay-sweep-zoom.svg", "figures/regularization/weight-decay-sweep-zoom.svg"),
+            ("weight-decay.md", "generated/regularization/weight-decay.md"),
+            ("weight-decay-sweep.md", "generated/regularization/weight-decay-sweep.md"),
+        ],
+    },
+    PlotJob {
+        name: "regularization-dropout",
+        krate: "regularization",
+        bin: "dropout",
+        args: &[],
+        outputs: &[
+            ("dropout.svg", "figures/regularization/dropout.svg"),
+            ("dropout.md", "generated/regularization/dropout.md"),
+        ],
+    },
 ];
 
 /// The two kinds of book path a plot job can produce.
