@@ -260,6 +260,80 @@ pub const JOBS: &[PlotJob] = &[
             ("dropout.md", "generated/regularization/dropout.md"),
         ],
     },
+    PlotJob {
+        name: "init-stability-products",
+        krate: "init-stability",
+        bin: "products",
+        args: &[],
+        outputs: &[
+            ("products.svg", "figures/init-stability/products.svg"),
+            ("products.md", "generated/init-stability/products.md"),
+        ],
+    },
+    PlotJob {
+        name: "init-stability-sigmoid-gradient",
+        krate: "init-stability",
+        bin: "sigmoid-gradient",
+        args: &[],
+        outputs: &[
+            ("sigmoid-gradient.svg", "figures/init-stability/sigmoid-gradient.svg"),
+            ("sigmoid-gradient.md", "generated/init-stability/sigmoid-gradient.md"),
+        ],
+    },
+    PlotJob {
+        name: "init-stability-gradient-flow",
+        krate: "init-stability",
+        bin: "gradient-flow",
+        args: &[],
+        outputs: &[
+            ("gradient-flow-sigmoid.svg", "figures/init-stability/gradient-flow-sigmoid.svg"),
+            ("gradient-flow-tanh.svg", "figures/init-stability/gradient-flow-tanh.svg"),
+            ("gradient-flow-relu.svg", "figures/init-stability/gradient-flow-relu.svg"),
+            ("gradient-flow.md", "generated/init-stability/gradient-flow.md"),
+            ("gains.md", "generated/init-stability/gains.md"),
+        ],
+    },
+    PlotJob {
+        name: "init-stability-histograms",
+        krate: "init-stability",
+        bin: "activation-histograms",
+        args: &[],
+        outputs: &[
+            (
+                "activations-sigmoid-normal-0.01.svg",
+                "figures/init-stability/activations-sigmoid-normal-0.01.svg",
+            ),
+            ("activations-tanh-normal-0.01.svg", "figures/init-stability/activations-tanh-normal-0.01.svg"),
+            ("activations-tanh-normal-1.svg", "figures/init-stability/activations-tanh-normal-1.svg"),
+            ("activations-tanh-xavier.svg", "figures/init-stability/activations-tanh-xavier.svg"),
+            ("activations-relu-normal-1.svg", "figures/init-stability/activations-relu-normal-1.svg"),
+            ("activations-relu-kaiming.svg", "figures/init-stability/activations-relu-kaiming.svg"),
+            ("gradients-sigmoid-xavier.svg", "figures/init-stability/gradients-sigmoid-xavier.svg"),
+            ("gradients-relu-kaiming.svg", "figures/init-stability/gradients-relu-kaiming.svg"),
+            ("activation-stats.md", "generated/init-stability/activation-stats.md"),
+        ],
+    },
+    PlotJob {
+        name: "init-stability-symmetry",
+        krate: "init-stability",
+        bin: "symmetry",
+        args: &[],
+        outputs: &[
+            ("symmetry.svg", "figures/init-stability/symmetry.svg"),
+            ("symmetry-units.png", "figures/init-stability/symmetry-units.png"),
+            ("symmetry.md", "generated/init-stability/symmetry.md"),
+        ],
+    },
+    PlotJob {
+        name: "init-stability-training",
+        krate: "init-stability",
+        bin: "training-vs-init",
+        args: &[],
+        outputs: &[
+            ("training-vs-init.svg", "figures/init-stability/training-vs-init.svg"),
+            ("training-vs-init.md", "generated/init-stability/training-vs-init.md"),
+        ],
+    },
 ];
 
 /// The two kinds of book path a plot job can produce.
