@@ -2,6 +2,7 @@
 //! cargo does. It uses dlcore's library for data and runs the chapters' binaries as
 //! processes; it never links a chapter.
 
+mod bench;
 mod book;
 mod data;
 mod plots;
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about = "Project automation: data, plots, book")]
+#[command(name = "cargo xtask", about = "Project automation: data, plots, book, bench")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,6 +31,9 @@ enum Command {
     },
     /// Build the book (mdBook with KaTeX rendered at build time) into book/book/.
     Book,
+    /// Measure the CPU training path: FMA peak, matrix products, MNIST epochs
+    /// (and PyTorch's, with --vs-pytorch).
+    Bench(bench::BenchArgs),
 }
 
 /// The workspace root: xtask lives one level below it.
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         Command::Data(args) => data::run(&root, &args),
         Command::Plots { check } => plots::run(&root, check),
         Command::Book => book::run(&root),
+        Command::Bench(args) => bench::run(&root, &args),
     };
     dlcore::cli::report(result)
 }

@@ -336,6 +336,17 @@ pub const JOBS: &[PlotJob] = &[
     },
 ];
 
+/// The figure and table `cargo xtask bench` writes into the book. `plots` checks
+/// them like any job's outputs but never reruns the bench: it takes minutes,
+/// installs PyTorch, and its numbers belong to the machine and the date it ran on.
+pub const BENCH_OUTPUTS: PlotJob = PlotJob {
+    name: "cargo xtask bench",
+    krate: "mlp",
+    bin: "(xtask bench)",
+    args: &[],
+    outputs: &[("bench.svg", "figures/mlp/bench.svg"), ("bench.md", "generated/mlp/bench.md")],
+};
+
 /// The two kinds of book path a plot job can produce.
 const PRODUCED_DIRS: [&str; 2] = ["figures/", "generated/"];
 
@@ -348,7 +359,8 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
     }
     let book_src = root.join("book").join("src");
     let links = scan_book(&book_src)?;
-    let problems = compare(&links, JOBS, |path| book_src.join(path).is_file());
+    let checked: Vec<PlotJob> = JOBS.iter().copied().chain([BENCH_OUTPUTS]).collect();
+    let problems = compare(&links, &checked, |path| book_src.join(path).is_file());
     if problems.is_empty() {
         let outputs: usize = JOBS.iter().map(|j| j.outputs.len()).sum();
         println!(

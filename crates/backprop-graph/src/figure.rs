@@ -7,9 +7,8 @@
 //! depend on the fonts of the machine that draws them.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
-use dlcore::plot::palette;
+use dlcore::plot::{FONT, ensure_font, palette};
 use dlcore::{Error, Result, atomic_file};
 use nalgebra::DMatrix;
 use plotters::coord::Shift;
@@ -18,29 +17,12 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::layout::{Item, Layout, Role, Shape};
 
-/// dlcore's embedded font file (DejaVu Sans, see its licence beside it).
-static FONT_BYTES: &[u8] = include_bytes!("../../dlcore/assets/fonts/DejaVuSans.ttf");
-/// The family name `dlcore::plot` registers the font under and writes into SVG text.
-const FONT: &str = "DejaVu Sans, sans-serif";
-
 const TEXT: RGBColor = RGBColor(40, 40, 40);
 const OUTLINE: RGBColor = RGBColor(70, 70, 70);
 const DATA_FILL: RGBColor = RGBColor(228, 228, 228);
 const PARAMETER_FILL: RGBColor = RGBColor(253, 208, 162);
 const COMPUTED_FILL: RGBColor = RGBColor(255, 255, 255);
 const OPERATOR_FILL: RGBColor = RGBColor(198, 219, 239);
-
-/// Registers the font with plotters once per process (registering it again under
-/// the same name, as `dlcore::plot` also does, replaces it with the same bytes).
-fn ensure_font() -> std::result::Result<(), String> {
-    static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES)
-                .map_err(|_| "the embedded font could not be parsed".to_string())
-        })
-        .clone()
-}
 
 fn plot_error(path: &Path, message: impl ToString) -> Error {
     Error::Plot { path: path.to_path_buf(), message: message.to_string() }

@@ -19,6 +19,14 @@ pub(crate) fn ensure_shape(buffer: &mut DMatrix<f32>, rows: usize, cols: usize) 
     }
 }
 
+/// Whether a backward pass adds to the gradients already held (PyTorch's
+/// behaviour, which [`Sequential::backward`] keeps) or replaces them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gradients {
+    Accumulate,
+    Overwrite,
+}
+
 /// A dense layer Z = W·X + b, one example per column of X.
 #[derive(Debug, Clone)]
 pub struct Linear {
@@ -88,21 +96,44 @@ impl Linear {
     /// Given ∂L/∂Z, accumulates ∂L/∂W += ∂L/∂Z·Xᵀ and ∂L/∂b += Σ_columns ∂L/∂Z, and
     /// returns ∂L/∂X = Wᵀ·∂L/∂Z.
     pub fn backward(&mut self, grad_output: &DMatrix<f32>) -> &DMatrix<f32> {
-        assert_eq!(
-            grad_output.shape(),
-            self.output.shape(),
-            "backward needs a forward pass of the same batch first"
-        );
-        matmul_into(&mut self.grad_weight, 1.0, grad_output, Op::N, &self.input, Op::T, 1.0);
-        for column in grad_output.column_iter() {
-            self.grad_bias += column;
-        }
+        self.params_backward(grad_output, Gradients::Accumulate);
+        self.input_backward(grad_output)
+    }
+
+    /// ∂L/∂X = Wᵀ·∂L/∂Z.
+    fn input_backward(&mut self, grad_output: &DMatrix<f32>) -> &DMatrix<f32> {
         let fan_in = self.fan_in();
         ensure_shape(&mut self.grad_input, fan_in, grad_output.ncols());
         matmul_into(&mut self.grad_input, 1.0, &self.weight, Op::T, grad_output, Op::N, 0.0);
         &self.grad_input
     }
     // ANCHOR_END: linear_backward
+
+    /// The parameter half of [`Linear::backward`]: accumulates ∂L/∂W and ∂L/∂b but
+    /// skips ∂L/∂X. A network's first layer needs no gradient for its input (the
+    /// data), and skipping it saves a third of that layer's work.
+    pub fn backward_params(&mut self, grad_output: &DMatrix<f32>) {
+        self.params_backward(grad_output, Gradients::Accumulate);
+    }
+
+    fn params_backward(&mut self, grad_output: &DMatrix<f32>, mode: Gradients) {
+        assert_eq!(
+            grad_output.shape(),
+            self.output.shape(),
+            "backward needs a forward pass of the same batch first"
+        );
+        let beta = match mode {
+            Gradients::Accumulate => 1.0,
+            Gradients::Overwrite => {
+                self.grad_bias.fill(0.0);
+                0.0
+            }
+        };
+        matmul_into(&mut self.grad_weight, 1.0, grad_output, Op::N, &self.input, Op::T, beta);
+        for column in grad_output.column_iter() {
+            self.grad_bias += column;
+        }
+    }
 
     /// Clears the accumulated gradients.
     pub fn zero_grad(&mut self) {
@@ -138,17 +169,24 @@ impl ActivationLayer {
     /// A = φ(Z).
     pub fn forward(&mut self, z: &DMatrix<f32>) -> &DMatrix<f32> {
         ensure_shape(&mut self.input, z.nrows(), z.ncols());
-        self.input.copy_from(z);
         ensure_shape(&mut self.output, z.nrows(), z.ncols());
-        self.activation.forward_into(z, &mut self.output);
+        // One pass keeps Z for the backward pass and writes φ(Z).
+        let activation = self.activation;
+        let outputs = self.output.as_mut_slice().iter_mut().zip(self.input.as_mut_slice());
+        for ((a, kept), &z) in outputs.zip(z.as_slice()) {
+            *kept = z;
+            *a = activation.value(z);
+        }
         &self.output
     }
 
     /// ∂L/∂Z = ∂L/∂A ⊙ φ'(Z).
     pub fn backward(&mut self, grad_output: &DMatrix<f32>) -> &DMatrix<f32> {
         ensure_shape(&mut self.grad_input, grad_output.nrows(), grad_output.ncols());
-        self.grad_input.copy_from(grad_output);
-        self.activation.backward_in_place(&self.input, &mut self.grad_input);
+        let activation = self.activation;
+        self.grad_input.zip_zip_apply(grad_output, &self.input, |g, upstream, z| {
+            *g = upstream * activation.derivative(z)
+        });
         &self.grad_input
     }
 }
@@ -168,24 +206,10 @@ impl Layer {
         }
     }
 
-    fn backward(&mut self, grad_output: &DMatrix<f32>) -> &DMatrix<f32> {
-        match self {
-            Layer::Linear(layer) => layer.backward(grad_output),
-            Layer::Activation(layer) => layer.backward(grad_output),
-        }
-    }
-
     fn output(&self) -> &DMatrix<f32> {
         match self {
             Layer::Linear(layer) => &layer.output,
             Layer::Activation(layer) => &layer.output,
-        }
-    }
-
-    fn grad_input(&self) -> &DMatrix<f32> {
-        match self {
-            Layer::Linear(layer) => &layer.grad_input,
-            Layer::Activation(layer) => &layer.grad_input,
         }
     }
 }
@@ -226,18 +250,31 @@ impl Sequential {
     }
 
     /// Backpropagates ∂L/∂output through every layer, accumulating parameter
-    /// gradients; returns ∂L/∂input.
-    pub fn backward(&mut self, grad_output: &DMatrix<f32>) -> &DMatrix<f32> {
-        let Some((last, rest)) = self.layers.split_last_mut() else {
-            panic!("a Sequential needs at least one layer");
-        };
-        last.backward(grad_output);
-        let mut next = last;
-        for layer in rest.iter_mut().rev() {
-            layer.backward(next.grad_input());
-            next = layer;
+    /// gradients. The gradient with respect to the network's input is not
+    /// computed: nothing upstream of the data needs it.
+    pub fn backward(&mut self, grad_output: &DMatrix<f32>) {
+        self.backward_with(grad_output, Gradients::Accumulate);
+    }
+
+    /// [`Sequential::zero_grad`] followed by [`Sequential::backward`], fused: each
+    /// weight gradient is written by its product instead of cleared and then added
+    /// to, which saves a pass over every gradient matrix per training step.
+    pub fn zero_grad_and_backward(&mut self, grad_output: &DMatrix<f32>) {
+        self.backward_with(grad_output, Gradients::Overwrite);
+    }
+
+    fn backward_with(&mut self, grad_output: &DMatrix<f32>, mode: Gradients) {
+        let mut upstream = grad_output;
+        for (index, layer) in self.layers.iter_mut().enumerate().rev() {
+            match layer {
+                Layer::Linear(first) if index == 0 => first.params_backward(upstream, mode),
+                Layer::Linear(linear) => {
+                    linear.params_backward(upstream, mode);
+                    upstream = linear.input_backward(upstream);
+                }
+                Layer::Activation(activation) => upstream = activation.backward(upstream),
+            }
         }
-        next.grad_input()
     }
 
     /// Clears every layer's accumulated gradients.
@@ -359,6 +396,26 @@ mod tests {
         assert_eq!(layer.grad_weight, &once * 2.0);
         layer.zero_grad();
         assert!(layer.grad_weight.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn fused_zero_grad_and_backward_equals_the_two_steps() {
+        let mut rng = seeded_rng(5);
+        let mut a = Sequential::mlp(&[4, 5, 3], Activation::Tanh, Init::XavierNormal, &mut rng);
+        let x = Init::Uniform { low: -1.0, high: 1.0 }.matrix(4, 6, &mut rng);
+        let g = Init::Uniform { low: -1.0, high: 1.0 }.matrix(3, 6, &mut rng);
+        let mut b = a.clone();
+        for _ in 0..2 {
+            a.forward(&x);
+            a.zero_grad();
+            a.backward(&g);
+            b.forward(&x);
+            b.zero_grad_and_backward(&g);
+        }
+        let grads = |n: &Sequential| {
+            n.linear_layers().map(|l| (l.grad_weight.clone(), l.grad_bias.clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(grads(&a), grads(&b));
     }
 
     #[test]

@@ -91,9 +91,12 @@ impl Sgd {
                 if velocity.len() == slot {
                     velocity.push(DMatrix::zeros(p.value.nrows(), p.value.ncols()));
                 }
-                let v = &mut velocity[slot];
-                v.zip_zip_apply(p.grad, &*p.value, |v, g, w| *v = momentum * *v + g + decay * w);
-                p.value.zip_apply(v, |w, v| *w -= lr * v);
+                // One pass over w, v and g: v ← μv + g + λw, then w ← w − ηv.
+                let v = velocity[slot].as_mut_slice();
+                for ((w, v), g) in p.value.as_mut_slice().iter_mut().zip(v).zip(p.grad.as_slice()) {
+                    *v = momentum * *v + g + decay * *w;
+                    *w -= lr * *v;
+                }
             }
             slot += 1;
         });

@@ -39,7 +39,9 @@ static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 /// only uses it as a key into its font table (where the embedded font is registered
 /// under exactly this name) and the SVG backend copies it into `font-family`, where
 /// viewers read it as "DejaVu Sans, else any sans-serif".
-const FONT: &str = "DejaVu Sans, sans-serif";
+/// The family name the embedded font is registered under; chapters that draw
+/// with plotters directly use it (after [`ensure_font`]) to match these figures.
+pub const FONT: &str = "DejaVu Sans, sans-serif";
 
 /// Size of a single chart, in pixels: the 8:5 shape of d2l's figures at a size that
 /// reads well in the book's column.
@@ -546,7 +548,9 @@ fn plot_error(path: &Path, message: impl Into<String>) -> Error {
 }
 
 /// Registers the embedded font with plotters, once per process.
-fn ensure_font() -> std::result::Result<(), String> {
+/// Registers the embedded DejaVu Sans with plotters, once per process, so text is
+/// measured and drawn the same on every machine, with no system fonts.
+pub fn ensure_font() -> std::result::Result<(), String> {
     static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {

@@ -117,6 +117,30 @@ pub struct Summary {
     pub wall_seconds: f64,
 }
 
+/// Hyperparameters are mostly `f32`, and widening `0.05f32` to f64 would print
+/// `0.05000000074505806`. A float that is exactly an f32 is written with the
+/// shortest decimal that reads back as that f32 instead.
+fn shortest_f32(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let wide = n.as_f64().unwrap_or(f64::NAN);
+            let narrow = wide as f32;
+            if f64::from(narrow) == wide {
+                narrow
+                    .to_string()
+                    .parse::<f64>()
+                    .map_or(serde_json::Value::Number(n), serde_json::Value::from)
+            } else {
+                serde_json::Value::Number(n)
+            }
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(shortest_f32).collect())
+        }
+        other => other,
+    }
+}
+
 impl Summary {
     /// A summary with no hyperparameters or metrics yet.
     pub fn new(binary: impl Into<String>, seed: u64) -> Self {
@@ -133,7 +157,7 @@ impl Summary {
     /// Adds a hyperparameter (anything `serde_json::Value` converts from: numbers,
     /// strings, booleans, vectors).
     pub fn param(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
-        self.hyperparameters.insert(name.into(), value.into());
+        self.hyperparameters.insert(name.into(), shortest_f32(value.into()));
         self
     }
 
@@ -338,6 +362,15 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn f32_hyperparameters_print_as_written() {
+        let summary =
+            super::Summary::new("t", 0).param("lr", 0.05f32).param("wide", 0.1f64).param("n", 3usize);
+        assert_eq!(summary.hyperparameters["lr"].to_string(), "0.05");
+        assert_eq!(summary.hyperparameters["wide"].to_string(), "0.1");
+        assert_eq!(summary.hyperparameters["n"].to_string(), "3");
+    }
+
     use super::*;
 
     #[test]

@@ -59,6 +59,7 @@ pub fn config(variant: &Variant, lr: f32, batch_size: usize, epochs: usize) -> C
         lr,
         momentum: 0.0,
         weight_decay: 0.0,
+        lr_schedule: None,
         batch_size,
         epochs,
     }

@@ -24,7 +24,7 @@ use dlcore::init::Init;
 use dlcore::layer::{ActivationLayer, Layer, Sequential};
 use dlcore::loss::cross_entropy_with_logits_into;
 use dlcore::metrics::correct;
-use dlcore::optim::{DivergenceGuard, Sgd};
+use dlcore::optim::{DivergenceGuard, Sgd, StepSchedule};
 use dlcore::{Result, Rng};
 use nalgebra::DMatrix;
 
@@ -43,6 +43,8 @@ pub struct Config {
     pub lr: f32,
     pub momentum: f32,
     pub weight_decay: f32,
+    /// Multiply the learning rate by `gamma` every `step_size` epochs (`None`: keep it).
+    pub lr_schedule: Option<StepSchedule>,
     pub batch_size: usize,
     pub epochs: usize,
 }
@@ -247,11 +249,27 @@ pub fn train(
     test: &Labeled,
     classes: usize,
     rng: &mut Rng,
+    progress: impl FnMut(usize) + Send,
+    on_epoch: impl FnMut(&EpochReport) -> Result<()> + Send,
+) -> Result<(Sequential, Vec<EpochReport>)> {
+    // The loop runs on dlcore's product threads; see `dlcore::linalg::in_pool`.
+    dlcore::linalg::in_pool(|| train_loop(config, train, test, classes, rng, progress, on_epoch))
+}
+
+fn train_loop(
+    config: &Config,
+    train: &Labeled,
+    test: &Labeled,
+    classes: usize,
+    rng: &mut Rng,
     mut progress: impl FnMut(usize),
     mut on_epoch: impl FnMut(&EpochReport) -> Result<()>,
 ) -> Result<(Sequential, Vec<EpochReport>)> {
     let mut net = build(config, train.features(), classes, rng);
     let mut sgd = Sgd::new(config.lr).with_momentum(config.momentum).with_weight_decay(config.weight_decay);
+    if let Some(StepSchedule { step_size, gamma }) = config.lr_schedule {
+        sgd = sgd.with_step_schedule(step_size, gamma);
+    }
     let mut batches = Batches::new(train.len(), config.batch_size);
     let mut full = BatchBuffers::new(train.features(), classes, config.batch_size);
     let mut tail = None;
@@ -270,8 +288,8 @@ pub fn train(
             let loss = cross_entropy_with_logits_into(logits, &buffers.labels, &mut buffers.grad);
             guard.check(loss, epoch + 1, sgd.current_lr())?;
             loss_sum += f64::from(loss) * indices.len() as f64;
-            net.zero_grad();
-            net.backward(&buffers.grad);
+            // zero_grad() then backward(), fused: the gradients are written, not added to.
+            net.zero_grad_and_backward(&buffers.grad);
             sgd.step(&mut net);
             progress(indices.len());
         }

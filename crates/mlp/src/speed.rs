@@ -20,23 +20,25 @@ pub struct Workload {
     pub config: Config,
 }
 
-/// The two networks of the reference table: d2l's 784-256-10 at batch 256 and the
-/// notes' 784-200-200-10 at batch 200, both plain SGD with ReLU.
+/// The two workloads of the speed benchmark (W1, W2): d2l's 784-256-10 at batch 256
+/// with momentum, and the notes' 784-200-200-10 at batch 200 with plain SGD, both
+/// ReLU. `xtask/bench/pytorch_mlp.py` mirrors them exactly.
 pub fn reference_workloads(epochs: usize) -> [Workload; 2] {
-    let config = |hidden: Vec<usize>, batch_size: usize, lr: f32| Config {
+    let config = |hidden: Vec<usize>, batch_size: usize, lr: f32, momentum: f32| Config {
         hidden,
         activation: Activation::Relu,
         output_activation: None,
         init: Init::KaimingNormal,
         lr,
-        momentum: 0.0,
+        momentum,
         weight_decay: 0.0,
+        lr_schedule: None,
         batch_size,
         epochs,
     };
     [
-        Workload { name: "784-256-10, batch 256", config: config(vec![256], 256, 0.1) },
-        Workload { name: "784-200-200-10, batch 200", config: config(vec![200, 200], 200, 0.01) },
+        Workload { name: "784-256-10, batch 256", config: config(vec![256], 256, 0.05, 0.9) },
+        Workload { name: "784-200-200-10, batch 200", config: config(vec![200, 200], 200, 0.01, 0.0) },
     ]
 }
 
@@ -51,9 +53,21 @@ pub struct Timing {
 }
 
 impl Timing {
-    /// The median epoch: robust to one epoch disturbed by another process.
+    /// The timed epochs: all but the first, which warms caches, the allocator and
+    /// the thread pool (when there is more than one).
+    pub fn timed(&self) -> &[f64] {
+        if self.epoch_seconds.len() > 1 { &self.epoch_seconds[1..] } else { &self.epoch_seconds }
+    }
+
+    /// The median timed epoch: robust to one epoch disturbed by another process.
     pub fn median_seconds(&self) -> f64 {
-        median(&self.epoch_seconds)
+        median(self.timed())
+    }
+
+    /// The fastest and slowest timed epochs.
+    pub fn range_seconds(&self) -> (f64, f64) {
+        let timed = self.timed();
+        (timed.iter().copied().fold(f64::INFINITY, f64::min), timed.iter().copied().fold(0.0, f64::max))
     }
 
     /// Training examples per second at the median epoch.

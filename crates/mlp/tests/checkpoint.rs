@@ -20,6 +20,7 @@ fn small(output_activation: Option<Activation>) -> Checkpoint {
         lr: 0.1,
         momentum: 0.0,
         weight_decay: 0.0,
+        lr_schedule: None,
         batch_size: 1,
         epochs: 1,
     };

@@ -29,6 +29,7 @@ fn config(activation: Activation, output_activation: Option<Activation>) -> Conf
         lr: 0.1,
         momentum: 0.0,
         weight_decay: 0.0,
+        lr_schedule: None,
         batch_size: 3,
         epochs: 1,
     }

@@ -16,6 +16,7 @@ fn config(lr: f32) -> Config {
         lr,
         momentum: 0.9,
         weight_decay: 0.0,
+        lr_schedule: None,
         batch_size: 32,
         epochs: 5,
     }

@@ -5,10 +5,9 @@
 //! the same font, colours and sizes.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use dlcore::data::dataset::Labeled;
-use dlcore::plot::{Chart, Series, Style, Tile, image_grid, line_chart, palette};
+use dlcore::plot::{Chart, FONT, Series, Style, Tile, ensure_font, image_grid, line_chart, palette};
 use dlcore::{Error, Result};
 use nalgebra::DMatrix;
 use plotters::coord::Shift;
@@ -127,24 +126,10 @@ pub struct ProbabilityPanel<'a> {
     pub title: String,
 }
 
-const FONT: &str = "DejaVu Sans, sans-serif";
 const TEXT: RGBColor = RGBColor(40, 40, 40);
 const PANEL: (u32, u32) = (560, 340);
 /// Each image pixel becomes a square of this many figure pixels.
 const PIXEL: i32 = 3;
-
-/// Registers the DejaVu Sans that `dlcore::plot` embeds, under the same family name,
-/// so these figures measure and name their text exactly as `dlcore`'s do.
-fn ensure_font() -> std::result::Result<(), String> {
-    static FONT_BYTES: &[u8] = include_bytes!("../../dlcore/assets/fonts/DejaVuSans.ttf");
-    static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES)
-                .map_err(|_| "the embedded font could not be parsed".to_string())
-        })
-        .clone()
-}
 
 /// Each example's image with its softmax probabilities as horizontal bars, `columns`
 /// panels per row: the true class's bar green, a wrong prediction's bar red, the

@@ -60,6 +60,7 @@ fn d2l_config(args: &Args) -> Config {
         lr: args.lr,
         momentum: 0.0,
         weight_decay: 0.0,
+        lr_schedule: None,
         batch_size: args.batch_size,
         epochs: args.epochs,
     }

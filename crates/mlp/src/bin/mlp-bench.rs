@@ -16,8 +16,9 @@ use mlp::speed::{reference_workloads, sgemm_gflops, time_workload};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Epochs to time per network (the median is reported).
-    #[arg(long, default_value_t = 3, value_parser = positive_usize)]
+    /// Epochs to time per network; the first warms up and the median of the rest
+    /// is reported.
+    #[arg(long, default_value_t = 4, value_parser = positive_usize)]
     epochs: usize,
     #[command(flatten)]
     run: RunArgs,
@@ -41,8 +42,11 @@ fn run(args: &Args) -> anyhow::Result<()> {
         println!("{}: {seconds:.3} s per epoch, {rate:.0} training examples/s", timing.name);
         let _ = writeln!(table, "| {} | {seconds:.3} | {rate:.0} |", timing.name);
         let key = ["784-256-10", "784-200-200-10"][i];
+        let (fastest, slowest) = timing.range_seconds();
         summary = summary
             .metric(format!("{key}/seconds_per_epoch"), seconds)
+            .metric(format!("{key}/seconds_per_epoch_min"), fastest)
+            .metric(format!("{key}/seconds_per_epoch_max"), slowest)
             .metric(format!("{key}/samples_per_second"), rate);
     }
     let _ = write!(table, "\nSGEMM 256×784×256: {gflops:.0} GFLOP/s.\n");
