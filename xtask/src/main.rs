@@ -5,6 +5,7 @@
 mod book;
 mod data;
 mod plots;
+mod ptx;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ enum Command {
     },
     /// Build the book (mdBook with KaTeX rendered at build time) into book/book/.
     Book,
+    /// Compile dlcore's CUDA kernels to the committed PTX (`--check`: verify it).
+    Ptx(ptx::PtxArgs),
 }
 
 /// The workspace root: xtask lives one level below it.
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Data(args) => data::run(&root, &args),
         Command::Plots { check } => plots::run(&root, check),
         Command::Book => book::run(&root),
+        Command::Ptx(args) => ptx::run(&root, &args),
     };
     dlcore::cli::report(result)
 }
