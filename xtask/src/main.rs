@@ -6,6 +6,7 @@ mod bench;
 mod book;
 mod data;
 mod plots;
+mod ptx;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ enum Command {
     /// Measure the CPU training path: FMA peak, matrix products, MNIST epochs
     /// (and PyTorch's, with --vs-pytorch).
     Bench(bench::BenchArgs),
+    /// Compile dlcore's CUDA kernels to the committed PTX (`--check`: verify it).
+    Ptx(ptx::PtxArgs),
 }
 
 /// The workspace root: xtask lives one level below it.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Plots { check } => plots::run(&root, check),
         Command::Book => book::run(&root),
         Command::Bench(args) => bench::run(&root, &args),
+        Command::Ptx(args) => ptx::run(&root, &args),
     };
     dlcore::cli::report(result)
 }

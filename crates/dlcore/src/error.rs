@@ -34,6 +34,12 @@ pub enum Error {
     /// A saved file (checkpoint, record) is not in a format we can read.
     #[error("{}: {problem}", path.display())]
     Format { path: PathBuf, problem: String },
+
+    /// The GPU could not be used, or failed while training (only with the `cuda`
+    /// feature).
+    #[cfg(feature = "cuda")]
+    #[error(transparent)]
+    Gpu(#[from] crate::cuda::GpuError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

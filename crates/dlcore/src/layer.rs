@@ -189,6 +189,16 @@ impl ActivationLayer {
         });
         &self.grad_input
     }
+
+    /// A = φ(Z) of the last forward pass.
+    pub fn output(&self) -> &DMatrix<f32> {
+        &self.output
+    }
+
+    /// ∂L/∂Z of the last backward pass.
+    pub fn grad_input(&self) -> &DMatrix<f32> {
+        &self.grad_input
+    }
 }
 
 /// One step of a [`Sequential`] network.

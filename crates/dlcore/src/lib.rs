@@ -11,6 +11,8 @@
 pub mod activation;
 pub mod atomic_file;
 pub mod cli;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 pub mod data;
 pub mod error;
 pub mod gradcheck;

@@ -8,10 +8,13 @@
 //! - [`inspect`]: class probabilities, top-k, mistakes and the confusion matrix;
 //! - [`init_compare`]: the notes' initialization experiment;
 //! - [`speed`]: timing an epoch;
-//! - [`device`]: where training runs (the CPU, until the CUDA issue).
+//! - [`device`]: where training runs: the CPU, or with the `cuda` feature a GPU
+//!   (module `gpu`).
 
 pub mod checkpoint;
 pub mod device;
+#[cfg(feature = "cuda")]
+pub mod gpu;
 pub mod init_compare;
 pub mod inspect;
 pub mod perceptron;
@@ -27,6 +30,8 @@ use dlcore::metrics::correct;
 use dlcore::optim::{DivergenceGuard, Sgd, StepSchedule};
 use dlcore::{Result, Rng};
 use nalgebra::DMatrix;
+
+use crate::device::Opened;
 
 /// Everything that defines a training run.
 #[derive(Debug, Clone)]
@@ -196,9 +201,43 @@ pub fn classes_of(net: &Sequential) -> usize {
     net.linear_layers().last().map_or(0, |l| l.fan_out())
 }
 
+// ANCHOR: network
+/// What the training loop needs from a network, wherever its arithmetic runs: the
+/// outputs for a batch (one example per column), and one SGD step from the
+/// gradient of the loss with respect to those outputs. [`Sequential`] is the CPU's;
+/// with the `cuda` feature, `gpu::GpuMlp` keeps its weights on a GPU.
+pub trait Network {
+    /// The number of outputs (classes).
+    fn classes(&self) -> usize;
+    /// The outputs for the batch `x`.
+    fn forward(&mut self, x: &DMatrix<f32>) -> Result<&DMatrix<f32>>;
+    /// Backpropagates `grad_output` (∂L/∂outputs of the last forward pass) and
+    /// updates every parameter with `sgd`.
+    fn learn(&mut self, grad_output: &DMatrix<f32>, sgd: &mut Sgd) -> Result<()>;
+}
+
+impl Network for Sequential {
+    fn classes(&self) -> usize {
+        classes_of(self)
+    }
+
+    fn forward(&mut self, x: &DMatrix<f32>) -> Result<&DMatrix<f32>> {
+        Ok(Sequential::forward(self, x))
+    }
+
+    fn learn(&mut self, grad_output: &DMatrix<f32>, sgd: &mut Sgd) -> Result<()> {
+        // zero_grad() then backward(), fused: the gradients are written, not added to.
+        self.zero_grad_and_backward(grad_output);
+        sgd.step(self);
+        Ok(())
+    }
+}
+// ANCHOR_END: network
+
 /// Average cross-entropy, correct predictions and dead output units on `data`.
-pub fn evaluate(net: &mut Sequential, data: &Labeled, batch_size: usize) -> Evaluation {
-    let classes = classes_of(net);
+/// Fails only where the network's device does (never on the CPU).
+pub fn evaluate(net: &mut impl Network, data: &Labeled, batch_size: usize) -> Result<Evaluation> {
+    let classes = net.classes();
     let mut batches = Batches::new(data.len(), batch_size);
     let mut full = BatchBuffers::new(data.features(), classes, batch_size);
     let mut tail = None;
@@ -207,17 +246,17 @@ pub fn evaluate(net: &mut Sequential, data: &Labeled, batch_size: usize) -> Eval
     for indices in batches.in_order() {
         let buffers = pick(&mut full, &mut tail, indices.len(), data.features(), classes);
         data.gather_into(indices, &mut buffers.x, &mut buffers.labels);
-        let logits = net.forward(&buffers.x);
+        let logits = net.forward(&buffers.x)?;
         let loss = cross_entropy_with_logits_into(logits, &buffers.labels, &mut buffers.grad);
         loss_sum += f64::from(loss) * indices.len() as f64;
         right += correct(logits, &buffers.labels);
         watch.observe(logits, &buffers.labels);
     }
-    Evaluation {
+    Ok(Evaluation {
         loss: (loss_sum / data.len().max(1) as f64) as f32,
         correct: right,
         dead_outputs: watch.dead_units(),
-    }
+    })
 }
 
 /// The buffers for a batch of `size`: the full-size ones, or ones made once for
@@ -238,11 +277,10 @@ fn pick<'a>(
     tail.get_or_insert_with(|| BatchBuffers::new(features, classes, size))
 }
 
-// ANCHOR: train
-/// Trains a fresh network with minibatch SGD, evaluating on `test` after every
-/// epoch (the notes' "test on epoch"). `progress(n)` is called after each batch
-/// of `n` examples; `on_epoch` after each epoch. Fails if the loss blows up
-/// (see [`DivergenceGuard`]).
+/// Trains a fresh network on the CPU with minibatch SGD, evaluating on `test`
+/// after every epoch (the notes' "test on epoch"). `progress(n)` is called after
+/// each batch of `n` examples; `on_epoch` after each epoch. Fails if the loss
+/// blows up (see [`DivergenceGuard`]).
 pub fn train(
     config: &Config,
     train: &Labeled,
@@ -252,20 +290,53 @@ pub fn train(
     progress: impl FnMut(usize) + Send,
     on_epoch: impl FnMut(&EpochReport) -> Result<()> + Send,
 ) -> Result<(Sequential, Vec<EpochReport>)> {
-    // The loop runs on dlcore's product threads; see `dlcore::linalg::in_pool`.
-    dlcore::linalg::in_pool(|| train_loop(config, train, test, classes, rng, progress, on_epoch))
+    train_on(&Opened::Cpu, config, train, test, classes, rng, progress, on_epoch)
 }
 
-fn train_loop(
+// ANCHOR: train_on
+/// [`train`] on an opened device (see [`device::Device::open`]). The network is
+/// built and initialised on the CPU in either case, from the same draws of `rng`;
+/// on a GPU its weights are then uploaded, trained there, and downloaded at the end.
+#[allow(clippy::too_many_arguments)]
+pub fn train_on(
+    device: &Opened,
     config: &Config,
     train: &Labeled,
     test: &Labeled,
     classes: usize,
     rng: &mut Rng,
+    progress: impl FnMut(usize) + Send,
+    on_epoch: impl FnMut(&EpochReport) -> Result<()> + Send,
+) -> Result<(Sequential, Vec<EpochReport>)> {
+    let net = build(config, train.features(), classes, rng);
+    match device {
+        // On the CPU the loop runs on dlcore's product threads (`dlcore::linalg::in_pool`).
+        Opened::Cpu => {
+            dlcore::linalg::in_pool(|| train_network(net, config, train, test, rng, progress, on_epoch))
+        }
+        #[cfg(feature = "cuda")]
+        Opened::Cuda(gpu) => {
+            let on_gpu = gpu::GpuMlp::upload(gpu, &net)?;
+            let (on_gpu, reports) = train_network(on_gpu, config, train, test, rng, progress, on_epoch)?;
+            Ok((on_gpu.download()?, reports))
+        }
+    }
+}
+// ANCHOR_END: train_on
+
+// ANCHOR: train
+/// The training loop, for a network on any device: minibatch SGD over shuffled
+/// batches, with a test evaluation after every epoch.
+pub fn train_network<N: Network>(
+    mut net: N,
+    config: &Config,
+    train: &Labeled,
+    test: &Labeled,
+    rng: &mut Rng,
     mut progress: impl FnMut(usize),
     mut on_epoch: impl FnMut(&EpochReport) -> Result<()>,
-) -> Result<(Sequential, Vec<EpochReport>)> {
-    let mut net = build(config, train.features(), classes, rng);
+) -> Result<(N, Vec<EpochReport>)> {
+    let classes = net.classes();
     let mut sgd = Sgd::new(config.lr).with_momentum(config.momentum).with_weight_decay(config.weight_decay);
     if let Some(StepSchedule { step_size, gamma }) = config.lr_schedule {
         sgd = sgd.with_step_schedule(step_size, gamma);
@@ -282,18 +353,16 @@ fn train_loop(
         for indices in batches.shuffled(rng) {
             let buffers = pick(&mut full, &mut tail, indices.len(), train.features(), classes);
             train.gather_into(indices, &mut buffers.x, &mut buffers.labels);
-            let logits = net.forward(&buffers.x);
+            let logits = net.forward(&buffers.x)?;
             right += correct(logits, &buffers.labels);
             watch.observe(logits, &buffers.labels);
             let loss = cross_entropy_with_logits_into(logits, &buffers.labels, &mut buffers.grad);
             guard.check(loss, epoch + 1, sgd.current_lr())?;
             loss_sum += f64::from(loss) * indices.len() as f64;
-            // zero_grad() then backward(), fused: the gradients are written, not added to.
-            net.zero_grad_and_backward(&buffers.grad);
-            sgd.step(&mut net);
+            net.learn(&buffers.grad, &mut sgd)?;
             progress(indices.len());
         }
-        let tested = evaluate(&mut net, test, 1000);
+        let tested = evaluate(&mut net, test, 1000)?;
         let report = EpochReport {
             epoch: epoch + 1,
             lr: sgd.current_lr(),

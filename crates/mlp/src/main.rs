@@ -56,7 +56,7 @@ struct Args {
     /// Passes over the training set.
     #[arg(long, default_value_t = 10, value_parser = positive_usize)]
     epochs: usize,
-    /// Where to train: cpu, or cuda (not built in yet: a later issue adds it).
+    /// Where to train: cpu, or cuda (an NVIDIA GPU; needs a build with `--features cuda`).
     #[arg(long, default_value = "cpu")]
     device: Device,
     #[command(flatten)]
@@ -68,7 +68,7 @@ const CHECKPOINT_FILE: &str = "model.ckpt";
 
 fn run(args: &Args) -> anyhow::Result<()> {
     // Refuse an unavailable device before spending a second on data.
-    args.device.ensure_available()?;
+    let device = args.device.open()?;
     let (train, test) = images::load_both_or_fetch(args.dataset, &images::default_data_dir())?;
     let config = Config {
         hidden: args.hidden.clone(),
@@ -99,9 +99,10 @@ fn run(args: &Args) -> anyhow::Result<()> {
         args.momentum,
         args.batch_size,
         args.epochs,
-        args.device,
+        device.describe(),
     );
-    let (net, reports) = mlp::train(
+    let (net, reports) = mlp::train_on(
+        &device,
         &config,
         &train,
         &test,

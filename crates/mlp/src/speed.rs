@@ -12,6 +12,7 @@ use dlcore::{Result, seeded_rng};
 use nalgebra::DMatrix;
 
 use crate::Config;
+use crate::device::Opened;
 
 /// A network and batch size to time.
 #[derive(Debug, Clone)]
@@ -87,11 +88,23 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// Trains `workload` and times each epoch (training plus test evaluation).
+/// Trains `workload` on the CPU and times each epoch (training plus test evaluation).
 pub fn time_workload(workload: &Workload, train: &Labeled, test: &Labeled, seed: u64) -> Result<Timing> {
+    time_workload_on(&Opened::Cpu, workload, train, test, seed)
+}
+
+/// [`time_workload`] on an opened device.
+pub fn time_workload_on(
+    device: &Opened,
+    workload: &Workload,
+    train: &Labeled,
+    test: &Labeled,
+    seed: u64,
+) -> Result<Timing> {
     let mut epoch_seconds = Vec::with_capacity(workload.config.epochs);
     let mut started = Instant::now();
-    crate::train(
+    crate::train_on(
+        device,
         &workload.config,
         train,
         test,
@@ -110,18 +123,84 @@ pub fn time_workload(workload: &Workload, train: &Labeled, test: &Labeled, seed:
 /// GFLOP/s of the `256 × 784 · 784 × 256` single-precision product (a first layer's
 /// forward pass at batch 256), repeated for about `seconds`.
 pub fn sgemm_gflops(seconds: f64) -> f64 {
-    let (m, k, n) = (256, 784, 256);
-    let a = DMatrix::from_fn(m, k, |i, j| ((i * 7 + j * 3) % 11) as f32 / 11.0);
-    let b = DMatrix::from_fn(k, n, |i, j| ((i * 5 + j) % 13) as f32 / 13.0);
-    let mut c = DMatrix::zeros(m, n);
+    let product = Product { name: "", m: 256, k: 784, n: 256, op_a: Op::N, op_b: Op::N };
+    product_gflops(&product, seconds)
+}
+
+/// One matrix product to time: op(A) is `m × k`, op(B) is `k × n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Product {
+    pub name: &'static str,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub op_a: Op,
+    pub op_b: Op,
+}
+
+impl Product {
+    /// Multiply-adds count two floating-point operations each.
+    pub fn flops(&self) -> f64 {
+        2.0 * (self.m * self.k * self.n) as f64
+    }
+
+    /// Operands with these shapes (stored transposed where op says so), filled
+    /// with a fixed pattern.
+    pub fn operands(&self) -> (DMatrix<f32>, DMatrix<f32>) {
+        let pattern =
+            |rows, cols, mix| DMatrix::from_fn(rows, cols, |i, j| ((i * mix + j * 3) % 11) as f32 / 11.0);
+        let a = if self.op_a == Op::N { pattern(self.m, self.k, 7) } else { pattern(self.k, self.m, 7) };
+        let b = if self.op_b == Op::N { pattern(self.k, self.n, 5) } else { pattern(self.n, self.k, 5) };
+        (a, b)
+    }
+}
+
+/// The products a training step of the main job (784-256-256-10) runs at batch
+/// `batch`, and two large squares for the peak.
+pub fn benchmark_products(batch: usize) -> Vec<Product> {
+    let p = |name, m, k, n, op_a, op_b| Product { name, m, k, n, op_a, op_b };
+    vec![
+        p("forward W·X, 256×784 · 784×batch", 256, 784, batch, Op::N, Op::N),
+        p("backward dZ·Xᵀ, 256×batch · batch×784", 256, batch, 784, Op::N, Op::T),
+        p("backward Wᵀ·dZ, 256×256 · 256×batch", 256, 256, batch, Op::T, Op::N),
+        p("square 1024", 1024, 1024, 1024, Op::N, Op::N),
+        p("square 4096", 4096, 4096, 4096, Op::N, Op::N),
+    ]
+}
+
+/// GFLOP/s of `product` on the CPU, repeated for about `seconds` (at least 3 times).
+pub fn product_gflops(product: &Product, seconds: f64) -> f64 {
+    let (a, b) = product.operands();
+    let mut c = DMatrix::zeros(product.m, product.n);
     let started = Instant::now();
     let mut calls = 0u64;
     while calls < 3 || started.elapsed().as_secs_f64() < seconds {
-        matmul_into(&mut c, 1.0, &a, Op::N, &b, Op::N, 0.0);
+        matmul_into(&mut c, 1.0, &a, product.op_a, &b, product.op_b, 0.0);
         calls += 1;
     }
-    let flops = 2.0 * (m * k * n) as f64 * calls as f64;
-    flops / started.elapsed().as_secs_f64() / 1e9
+    product.flops() * calls as f64 / started.elapsed().as_secs_f64() / 1e9
+}
+
+/// GFLOP/s of `product` on the GPU, operands already in GPU memory, repeated for
+/// about `seconds` after a warm-up call. Only the product is timed, no copy.
+#[cfg(feature = "cuda")]
+pub fn gpu_product_gflops(gpu: &dlcore::cuda::Gpu, product: &Product, seconds: f64) -> Result<f64> {
+    let (a, b) = product.operands();
+    let (a, b) = (gpu.upload(&a)?, gpu.upload(&b)?);
+    let mut c = gpu.zeros(product.m, product.n)?;
+    gpu.matmul_into(&mut c, 1.0, &a, product.op_a, &b, product.op_b, 0.0)?;
+    gpu.synchronize()?;
+    let started = Instant::now();
+    let mut calls = 0u64;
+    while calls < 3 || started.elapsed().as_secs_f64() < seconds {
+        // Queue a few at a time, then wait, so the clock sees finished work.
+        for _ in 0..10 {
+            gpu.matmul_into(&mut c, 1.0, &a, product.op_a, &b, product.op_b, 0.0)?;
+        }
+        gpu.synchronize()?;
+        calls += 10;
+    }
+    Ok(product.flops() * calls as f64 / started.elapsed().as_secs_f64() / 1e9)
 }
 
 #[cfg(test)]

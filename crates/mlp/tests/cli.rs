@@ -43,11 +43,40 @@ fn impossible_hyperparameters_are_refused() {
     }
 }
 
+/// Without the `cuda` feature, `--device cuda` says how to rebuild.
+#[cfg(not(feature = "cuda"))]
 #[test]
-fn cuda_is_not_built_in_yet() {
+fn cuda_without_the_feature_says_how_to_rebuild() {
     let stderr = refused(MLP, &["--device", "cuda"]);
-    assert!(stderr.contains("CUDA support is not built in"), "{stderr}");
+    assert!(stderr.contains("no CUDA support"), "{stderr}");
+    assert!(stderr.contains("cargo run --release -p mlp --features cuda -- --device cuda"), "{stderr}");
+    assert!(stderr.contains("--device cpu"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}
+
+/// With the feature on a machine without a GPU, `--device cuda` says that no
+/// device was found and offers the CPU. On a machine with a GPU there is nothing
+/// to refuse: the test says so, visibly, and checks nothing.
+#[cfg(feature = "cuda")]
+#[test]
+fn cuda_without_a_gpu_says_no_device_was_found() {
+    use std::io::Write as _;
+    if let Ok(gpu) = dlcore::cuda::Gpu::new() {
+        // Straight to the terminal: the test harness would swallow a println!.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: a CUDA device is present ({}), so nothing is refused",
+            gpu.name()
+        );
+        return;
+    }
+    let stderr = refused(MLP, &["--device", "cuda", "--epochs", "1"]);
+    assert!(stderr.contains("--device cuda: "), "{stderr}");
+    assert!(stderr.contains("--device cpu"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    if std::env::var_os("DLCORE_EXPECT_NO_GPU").is_some() {
+        assert!(stderr.contains("no CUDA device was found"), "{stderr}");
+    }
 }
 
 #[test]

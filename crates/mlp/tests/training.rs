@@ -100,7 +100,7 @@ fn evaluation_counts_dead_outputs_only_under_an_output_relu() {
     let mut plain = config(0.05);
     plain.hidden = vec![16];
     let mut net = mlp::build(&plain, data.features(), 10, &mut seeded_rng(1));
-    assert_eq!(mlp::evaluate(&mut net, &data, 64).dead_outputs, 0);
+    assert_eq!(mlp::evaluate(&mut net, &data, 64).unwrap().dead_outputs, 0);
     // Output weights and biases all negative on non-negative hidden activations:
     // every logit is negative, so the ReLU silences all ten output units.
     let mut dead = plain.clone();
@@ -112,7 +112,7 @@ fn evaluation_counts_dead_outputs_only_under_an_output_relu() {
         last.weight.apply(|w| *w = -w.abs());
         last.bias.fill(-0.1);
     }
-    let evaluation = mlp::evaluate(&mut net, &data, 64);
+    let evaluation = mlp::evaluate(&mut net, &data, 64).unwrap();
     assert_eq!(evaluation.dead_outputs, 10);
     // Ten equal scores: every image is called a 0, and the loss is exactly ln 10.
     let zeros = data.y.iter().filter(|&&y| y == 0).count();
