@@ -7,59 +7,26 @@
 //! the run stops and says when.
 
 use dlcore::activation::Activation;
-use dlcore::data::Batches;
 use dlcore::data::dataset::Labeled;
+use dlcore::data::{Batches, LabeledBatches};
 use dlcore::init::Init;
 use dlcore::layer::Sequential;
 use dlcore::loss::cross_entropy_with_logits_into;
 use dlcore::metrics::correct;
 use dlcore::optim::Sgd;
 use dlcore::{Error, Result, Rng};
-use nalgebra::DMatrix;
 
-/// Batch buffers for one batch size, reused every step.
-#[derive(Debug)]
-struct Buffers {
-    x: DMatrix<f32>,
-    labels: Vec<u8>,
-    grad: DMatrix<f32>,
-}
-
-impl Buffers {
-    fn new(features: usize, classes: usize, size: usize) -> Self {
-        Buffers {
-            x: DMatrix::zeros(features, size),
-            labels: Vec::with_capacity(size),
-            grad: DMatrix::zeros(classes, size),
-        }
-    }
-}
-
-/// The buffers a training or evaluation loop needs: one set for full batches and
-/// one, made on first use, for the smaller last batch of an epoch. No step allocates.
+/// The buffers a training or evaluation loop needs (dlcore's [`LabeledBatches`]:
+/// one set for full batches, one for the smaller last batch), with the two things
+/// this chapter does with a batch. No step allocates.
 #[derive(Debug)]
 pub struct BatchBuffers {
-    full: Buffers,
-    tail: Option<Buffers>,
-    features: usize,
-    classes: usize,
+    batches: LabeledBatches,
 }
 
 impl BatchBuffers {
     pub fn new(features: usize, classes: usize, batch_size: usize) -> Self {
-        BatchBuffers { full: Buffers::new(features, classes, batch_size), tail: None, features, classes }
-    }
-
-    fn for_size(&mut self, size: usize) -> &mut Buffers {
-        if self.full.x.ncols() == size {
-            return &mut self.full;
-        }
-        let (features, classes) = (self.features, self.classes);
-        let tail = self.tail.get_or_insert_with(|| Buffers::new(features, classes, size));
-        if tail.x.ncols() != size {
-            *tail = Buffers::new(features, classes, size);
-        }
-        tail
+        BatchBuffers { batches: LabeledBatches::new(features, classes, batch_size) }
     }
 
     // ANCHOR: sgd_step
@@ -72,8 +39,7 @@ impl BatchBuffers {
         data: &Labeled,
         indices: &[usize],
     ) -> f32 {
-        let b = self.for_size(indices.len());
-        data.gather_into(indices, &mut b.x, &mut b.labels);
+        let b = self.batches.gather(data, indices);
         let loss = cross_entropy_with_logits_into(net.forward(&b.x), &b.labels, &mut b.grad);
         net.zero_grad();
         net.backward(&b.grad);
@@ -84,8 +50,7 @@ impl BatchBuffers {
 
     /// The loss and the number of correct predictions on `indices` of `data`.
     fn evaluate_batch(&mut self, net: &mut Sequential, data: &Labeled, indices: &[usize]) -> (f32, usize) {
-        let b = self.for_size(indices.len());
-        data.gather_into(indices, &mut b.x, &mut b.labels);
+        let b = self.batches.gather(data, indices);
         let logits = net.forward(&b.x);
         let right = correct(logits, &b.labels);
         (cross_entropy_with_logits_into(logits, &b.labels, &mut b.grad), right)

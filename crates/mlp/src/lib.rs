@@ -21,8 +21,8 @@ pub mod perceptron;
 pub mod speed;
 
 use dlcore::activation::Activation;
-use dlcore::data::Batches;
 use dlcore::data::dataset::Labeled;
+use dlcore::data::{Batches, LabeledBatches};
 use dlcore::init::Init;
 use dlcore::layer::{ActivationLayer, Layer, Sequential};
 use dlcore::loss::cross_entropy_with_logits_into;
@@ -162,24 +162,6 @@ impl OutputWatch {
     }
 }
 
-/// Reusable buffers for one batch size, so a step allocates nothing.
-#[derive(Debug)]
-struct BatchBuffers {
-    x: DMatrix<f32>,
-    labels: Vec<u8>,
-    grad: DMatrix<f32>,
-}
-
-impl BatchBuffers {
-    fn new(features: usize, classes: usize, batch: usize) -> Self {
-        BatchBuffers {
-            x: DMatrix::zeros(features, batch),
-            labels: Vec::with_capacity(batch),
-            grad: DMatrix::zeros(classes, batch),
-        }
-    }
-}
-
 // ANCHOR: build
 /// The MLP `inputs → hidden… → classes` the configuration describes: a dense layer,
 /// then the activation, for every hidden layer, and a last dense layer whose
@@ -239,42 +221,22 @@ impl Network for Sequential {
 pub fn evaluate(net: &mut impl Network, data: &Labeled, batch_size: usize) -> Result<Evaluation> {
     let classes = net.classes();
     let mut batches = Batches::new(data.len(), batch_size);
-    let mut full = BatchBuffers::new(data.features(), classes, batch_size);
-    let mut tail = None;
+    let mut buffers = LabeledBatches::new(data.features(), classes, batch_size);
     let (mut loss_sum, mut right) = (0.0f64, 0usize);
     let mut watch = OutputWatch::new(classes);
     for indices in batches.in_order() {
-        let buffers = pick(&mut full, &mut tail, indices.len(), data.features(), classes);
-        data.gather_into(indices, &mut buffers.x, &mut buffers.labels);
-        let logits = net.forward(&buffers.x)?;
-        let loss = cross_entropy_with_logits_into(logits, &buffers.labels, &mut buffers.grad);
+        let batch = buffers.gather(data, indices);
+        let logits = net.forward(&batch.x)?;
+        let loss = cross_entropy_with_logits_into(logits, &batch.labels, &mut batch.grad);
         loss_sum += f64::from(loss) * indices.len() as f64;
-        right += correct(logits, &buffers.labels);
-        watch.observe(logits, &buffers.labels);
+        right += correct(logits, &batch.labels);
+        watch.observe(logits, &batch.labels);
     }
     Ok(Evaluation {
         loss: (loss_sum / data.len().max(1) as f64) as f32,
         correct: right,
         dead_outputs: watch.dead_units(),
     })
-}
-
-/// The buffers for a batch of `size`: the full-size ones, or ones made once for
-/// the last, smaller batch of an epoch.
-fn pick<'a>(
-    full: &'a mut BatchBuffers,
-    tail: &'a mut Option<BatchBuffers>,
-    size: usize,
-    features: usize,
-    classes: usize,
-) -> &'a mut BatchBuffers {
-    if full.x.ncols() == size {
-        return full;
-    }
-    if tail.as_ref().is_none_or(|buffers| buffers.x.ncols() != size) {
-        *tail = None;
-    }
-    tail.get_or_insert_with(|| BatchBuffers::new(features, classes, size))
 }
 
 /// Trains a fresh network on the CPU with minibatch SGD, evaluating on `test`
@@ -342,8 +304,7 @@ pub fn train_network<N: Network>(
         sgd = sgd.with_step_schedule(step_size, gamma);
     }
     let mut batches = Batches::new(train.len(), config.batch_size);
-    let mut full = BatchBuffers::new(train.features(), classes, config.batch_size);
-    let mut tail = None;
+    let mut buffers = LabeledBatches::new(train.features(), classes, config.batch_size);
     let mut reports = Vec::with_capacity(config.epochs);
     let mut guard = DivergenceGuard::new();
     for epoch in 0..config.epochs {
@@ -351,15 +312,14 @@ pub fn train_network<N: Network>(
         let (mut loss_sum, mut right) = (0.0f64, 0usize);
         let mut watch = OutputWatch::new(classes);
         for indices in batches.shuffled(rng) {
-            let buffers = pick(&mut full, &mut tail, indices.len(), train.features(), classes);
-            train.gather_into(indices, &mut buffers.x, &mut buffers.labels);
-            let logits = net.forward(&buffers.x)?;
-            right += correct(logits, &buffers.labels);
-            watch.observe(logits, &buffers.labels);
-            let loss = cross_entropy_with_logits_into(logits, &buffers.labels, &mut buffers.grad);
+            let batch = buffers.gather(train, indices);
+            let logits = net.forward(&batch.x)?;
+            right += correct(logits, &batch.labels);
+            watch.observe(logits, &batch.labels);
+            let loss = cross_entropy_with_logits_into(logits, &batch.labels, &mut batch.grad);
             guard.check(loss, epoch + 1, sgd.current_lr())?;
             loss_sum += f64::from(loss) * indices.len() as f64;
-            net.learn(&buffers.grad, &mut sgd)?;
+            net.learn(&batch.grad, &mut sgd)?;
             progress(indices.len());
         }
         let tested = evaluate(&mut net, test, 1000)?;

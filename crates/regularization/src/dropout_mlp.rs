@@ -5,8 +5,8 @@
 //! that turns it on for training and off for evaluation.
 
 use dlcore::activation::Activation;
-use dlcore::data::Batches;
 use dlcore::data::dataset::Labeled;
+use dlcore::data::{Batches, LabeledBatches};
 use dlcore::init::Init;
 use dlcore::layer::{ActivationLayer, Linear};
 use dlcore::loss::cross_entropy_with_logits_into;
@@ -185,64 +185,19 @@ impl EpochReport {
     }
 }
 
-/// Reusable buffers for one batch size.
-#[derive(Debug)]
-struct BatchBuffers {
-    x: DMatrix<f32>,
-    labels: Vec<u8>,
-    grad: DMatrix<f32>,
-}
-
-impl BatchBuffers {
-    fn new(features: usize, classes: usize, batch: usize) -> Self {
-        BatchBuffers {
-            x: DMatrix::zeros(features, batch),
-            labels: Vec::with_capacity(batch),
-            grad: DMatrix::zeros(classes, batch),
-        }
-    }
-}
-
-/// The buffers of an epoch: one set for full batches and one, made once, for the last
-/// smaller batch.
-#[derive(Debug)]
-struct EpochBuffers {
-    full: BatchBuffers,
-    tail: Option<BatchBuffers>,
-}
-
-impl EpochBuffers {
-    fn new(features: usize, classes: usize, examples: usize, batch_size: usize) -> Self {
-        let batch_size = batch_size.min(examples).max(1);
-        let rest = examples % batch_size;
-        EpochBuffers {
-            full: BatchBuffers::new(features, classes, batch_size),
-            tail: (rest > 0).then(|| BatchBuffers::new(features, classes, rest)),
-        }
-    }
-
-    fn for_size(&mut self, size: usize) -> &mut BatchBuffers {
-        match &mut self.tail {
-            Some(tail) if tail.x.ncols() == size => tail,
-            _ => &mut self.full,
-        }
-    }
-}
-
 /// Mean cross-entropy and accuracy of `net` on `data`, in evaluation mode (the net is
 /// left in evaluation mode).
 pub fn evaluate(net: &mut DropoutMlp, data: &Labeled, classes: usize) -> (f32, f32) {
     net.set_mode(Mode::Eval);
     let batch_size = 1000;
     let mut batches = Batches::new(data.len(), batch_size);
-    let mut buffers = EpochBuffers::new(data.features(), classes, data.len(), batch_size);
+    let mut buffers = LabeledBatches::new(data.features(), classes, batch_size.min(data.len()).max(1));
     // Evaluation draws no random numbers; the generator is only there to satisfy
     // the signature of `forward`.
     let mut unused = seeded_rng(0);
     let (mut loss_sum, mut right) = (0.0f64, 0usize);
     for indices in batches.in_order() {
-        let b = buffers.for_size(indices.len());
-        data.gather_into(indices, &mut b.x, &mut b.labels);
+        let b = buffers.gather(data, indices);
         let logits = net.forward(&b.x, &mut unused);
         loss_sum +=
             f64::from(cross_entropy_with_logits_into(logits, &b.labels, &mut b.grad)) * indices.len() as f64;
@@ -296,15 +251,15 @@ pub fn train(
     )?;
     let mut sgd = Sgd::new(config.lr);
     let mut batches = Batches::new(train.len(), config.batch_size);
-    let mut buffers = EpochBuffers::new(train.features(), classes, train.len(), config.batch_size);
+    let mut buffers =
+        LabeledBatches::new(train.features(), classes, config.batch_size.min(train.len()).max(1));
     let mut guard = DivergenceGuard::new();
     let mut reports = Vec::with_capacity(config.epochs);
     for epoch in 1..=config.epochs {
         net.set_mode(Mode::Train);
         let mut loss_sum = 0.0f64;
         for indices in batches.shuffled(rng) {
-            let b = buffers.for_size(indices.len());
-            train.gather_into(indices, &mut b.x, &mut b.labels);
+            let b = buffers.gather(train, indices);
             let logits = net.forward(&b.x, masks);
             let loss = cross_entropy_with_logits_into(logits, &b.labels, &mut b.grad);
             guard.check(loss, epoch, config.lr)?;

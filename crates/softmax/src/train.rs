@@ -2,8 +2,8 @@
 //! and the `dlcore` one: d2l's `train_epoch_ch3`, `evaluate_accuracy` and
 //! `train_ch3`.
 
-use dlcore::data::Batches;
 use dlcore::data::dataset::Labeled;
+use dlcore::data::{Batches, LabeledBatches};
 use dlcore::metrics::{argmax_columns, correct};
 use dlcore::optim::DivergenceGuard;
 use dlcore::{Result, Rng};
@@ -50,24 +50,13 @@ pub struct EpochReport {
     pub test_accuracy: f32,
 }
 
-/// A batch's inputs, labels and logit gradient, allocated once per batch size so a
-/// training step allocates nothing.
-#[derive(Debug)]
-struct BatchBuffers {
-    x: DMatrix<f32>,
-    labels: Vec<u8>,
-    grad: DMatrix<f32>,
-}
-
 /// Minibatch state that lives across epochs: the shuffled order, the buffers for
 /// full batches and for the last, smaller one, and the divergence check.
 #[derive(Debug)]
 pub struct Minibatches {
     batches: Batches,
-    full: BatchBuffers,
-    tail: Option<BatchBuffers>,
+    buffers: LabeledBatches,
     guard: DivergenceGuard,
-    classes: usize,
     epoch: usize,
     lr: f32,
 }
@@ -80,40 +69,12 @@ impl Minibatches {
         let batch = batch_size.min(data.len()).max(1);
         Minibatches {
             batches: Batches::new(data.len(), batch_size),
-            full: BatchBuffers {
-                x: DMatrix::zeros(data.features(), batch),
-                labels: Vec::with_capacity(batch),
-                grad: DMatrix::zeros(classes, batch),
-            },
-            tail: None,
+            buffers: LabeledBatches::new(data.features(), classes, batch),
             guard: DivergenceGuard::new(),
-            classes,
             epoch: 0,
             lr,
         }
     }
-}
-
-/// The buffers for a batch of `size` examples: the full-size ones, or ones made
-/// once for the last, smaller batch of an epoch.
-fn pick<'a>(
-    full: &'a mut BatchBuffers,
-    tail: &'a mut Option<BatchBuffers>,
-    size: usize,
-    classes: usize,
-) -> &'a mut BatchBuffers {
-    if full.x.ncols() == size {
-        return full;
-    }
-    if tail.as_ref().is_some_and(|t| t.x.ncols() != size) {
-        *tail = None;
-    }
-    let features = full.x.nrows();
-    tail.get_or_insert_with(|| BatchBuffers {
-        x: DMatrix::zeros(features, size),
-        labels: Vec::with_capacity(size),
-        grad: DMatrix::zeros(classes, size),
-    })
 }
 
 // ANCHOR: train_epoch
@@ -131,18 +92,17 @@ pub fn train_epoch<M: Classifier>(
     rng: &mut Rng,
     mut after_step: impl FnMut(&mut M, usize) -> Result<()>,
 ) -> Result<(f32, f32)> {
-    let Minibatches { batches, full, tail, guard, classes, epoch, lr } = state;
+    let Minibatches { batches, buffers, guard, epoch, lr } = state;
     *epoch += 1;
     let (mut loss_sum, mut right) = (0.0f64, 0usize);
     for indices in batches.shuffled(rng) {
-        let buffers = pick(full, tail, indices.len(), *classes);
-        data.gather_into(indices, &mut buffers.x, &mut buffers.labels);
-        let logits = model.forward(&buffers.x);
-        right += correct(logits, &buffers.labels);
-        let value = loss(logits, &buffers.labels, &mut buffers.grad);
+        let batch = buffers.gather(data, indices);
+        let logits = model.forward(&batch.x);
+        right += correct(logits, &batch.labels);
+        let value = loss(logits, &batch.labels, &mut batch.grad);
         guard.check(value, *epoch, *lr)?;
         loss_sum += f64::from(value) * indices.len() as f64;
-        model.sgd_step(&buffers.x, &buffers.grad);
+        model.sgd_step(&batch.x, &batch.grad);
         after_step(model, indices.len())?;
     }
     let n = data.len().max(1) as f64;

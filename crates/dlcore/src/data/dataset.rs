@@ -94,6 +94,58 @@ impl Dataset<Vec<u8>> {
     }
 }
 
+/// What a classification training step fills for one minibatch: its inputs, its
+/// labels, and room for the gradient of the loss with respect to the logits.
+#[derive(Debug, Clone)]
+pub struct LabeledBatch {
+    /// `features × batch`.
+    pub x: DMatrix<f32>,
+    pub labels: Vec<u8>,
+    /// `classes × batch`.
+    pub grad: DMatrix<f32>,
+}
+
+impl LabeledBatch {
+    fn new(features: usize, classes: usize, size: usize) -> Self {
+        LabeledBatch {
+            x: DMatrix::zeros(features, size),
+            labels: Vec::with_capacity(size),
+            grad: DMatrix::zeros(classes, size),
+        }
+    }
+}
+
+/// [`LabeledBatch`] buffers for every batch size an epoch uses: the full size, and
+/// the last, smaller batch. Each is allocated once and reused, so a training loop
+/// gathers its minibatches without allocating.
+#[derive(Debug, Clone)]
+pub struct LabeledBatches {
+    classes: usize,
+    full: LabeledBatch,
+    tail: Option<LabeledBatch>,
+}
+
+impl LabeledBatches {
+    pub fn new(features: usize, classes: usize, batch_size: usize) -> Self {
+        LabeledBatches { classes, full: LabeledBatch::new(features, classes, batch_size), tail: None }
+    }
+
+    /// Copies the examples `indices` of `data` into the buffers for their count.
+    pub fn gather(&mut self, data: &Labeled, indices: &[usize]) -> &mut LabeledBatch {
+        let size = indices.len();
+        let batch = if self.full.x.ncols() == size {
+            &mut self.full
+        } else {
+            if self.tail.as_ref().is_none_or(|tail| tail.x.ncols() != size) {
+                self.tail = Some(LabeledBatch::new(data.features(), self.classes, size));
+            }
+            self.tail.get_or_insert_with(|| LabeledBatch::new(data.features(), self.classes, size))
+        };
+        data.gather_into(indices, &mut batch.x, &mut batch.labels);
+        batch
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +163,17 @@ mod tests {
         data.gather_into(&[2, 0], &mut bx, &mut by);
         assert_eq!(by, vec![2, 0]);
         assert_eq!(bx[(1, 0)], 21.0);
+    }
+
+    #[test]
+    fn batches_of_two_sizes_reuse_their_buffers() {
+        let data = Dataset::new(DMatrix::from_fn(2, 5, |r, c| (10 * c + r) as f32), vec![0u8, 1, 2, 3, 4]);
+        let mut batches = LabeledBatches::new(2, 3, 2);
+        let first = batches.gather(&data, &[4, 0]);
+        assert_eq!((first.x.shape(), first.grad.shape(), first.labels.clone()), ((2, 2), (3, 2), vec![4, 0]));
+        let last = batches.gather(&data, &[3]);
+        assert_eq!((last.x[(1, 0)], last.labels.clone()), (31.0, vec![3]));
+        let pointer = last.x.as_ptr();
+        assert_eq!(batches.gather(&data, &[2]).x.as_ptr(), pointer, "the tail buffer is made once");
     }
 }
