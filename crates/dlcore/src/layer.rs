@@ -13,7 +13,7 @@ use crate::optim::{Param, Params};
 
 /// Makes `buffer` `rows × cols`, allocating only when the shape changes (for
 /// example for the last, smaller batch of an epoch).
-pub(crate) fn ensure_shape(buffer: &mut DMatrix<f32>, rows: usize, cols: usize) {
+pub fn ensure_shape(buffer: &mut DMatrix<f32>, rows: usize, cols: usize) {
     if buffer.shape() != (rows, cols) {
         *buffer = DMatrix::zeros(rows, cols);
     }

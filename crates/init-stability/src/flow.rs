@@ -26,6 +26,39 @@ pub struct DeepNet {
     pub batch: usize,
 }
 
+/// The flags of the binaries that sweep the activation × initializer grid on a
+/// deep network (`gradient-flow`, `activation-histograms`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct GridArgs {
+    /// Hidden layers.
+    #[arg(long, default_value_t = DeepNet::CHAPTER.depth, value_parser = dlcore::cli::positive_usize)]
+    pub depth: usize,
+    /// Units per hidden layer (and input features).
+    #[arg(long, default_value_t = DeepNet::CHAPTER.width, value_parser = dlcore::cli::positive_usize)]
+    pub width: usize,
+    /// Output classes (random labels).
+    #[arg(long, default_value_t = DeepNet::CHAPTER.classes, value_parser = dlcore::cli::positive_usize)]
+    pub classes: usize,
+    /// Random examples in the batch.
+    #[arg(long, default_value_t = DeepNet::CHAPTER.batch, value_parser = dlcore::cli::positive_usize)]
+    pub batch_size: usize,
+    /// Activations, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "sigmoid,tanh,relu")]
+    pub activations: Vec<Activation>,
+    /// Initializers, comma-separated: normal:<std>, uniform:<low>:<high>, xavier, kaiming, …
+    #[arg(long, value_delimiter = ',', default_value = "normal:1,normal:0.01,xavier,kaiming")]
+    pub inits: Vec<Init>,
+}
+
+impl GridArgs {
+    /// The network the flags describe, once the lists are checked for repeats.
+    pub fn net(&self) -> Result<DeepNet> {
+        crate::distinct("activations", &self.activations)?;
+        crate::distinct("inits", &self.inits)?;
+        Ok(DeepNet { depth: self.depth, width: self.width, classes: self.classes, batch: self.batch_size })
+    }
+}
+
 impl DeepNet {
     /// The chapter's network: 20 hidden layers of 100 units, 10 classes, a batch of 64.
     pub const CHAPTER: DeepNet = DeepNet { depth: 20, width: 100, classes: 10, batch: 64 };

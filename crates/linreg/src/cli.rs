@@ -43,18 +43,12 @@ impl TrainingArgs {
 pub fn with_config(summary: Summary, config: &Config) -> Summary {
     summary
         .param("examples", config.examples)
-        .param("noise_std", decimal(config.noise_std))
-        .param("lr", decimal(config.lr))
+        .param("noise_std", config.noise_std)
+        .param("lr", config.lr)
         .param("batch_size", config.batch_size)
         .param("epochs", config.epochs)
-        .param("true_w", crate::TRUE_W.iter().map(|&w| decimal(w)).collect::<Vec<_>>())
-        .param("true_b", decimal(crate::TRUE_B))
-}
-
-/// An `f32` as the `f64` with the same shortest decimal text, so that a flag given
-/// as 0.03 is recorded as 0.03 and not as 0.029999999329447746.
-pub fn decimal(x: f32) -> f64 {
-    x.to_string().parse().unwrap_or(f64::from(x))
+        .param("true_w", crate::TRUE_W.to_vec())
+        .param("true_b", crate::TRUE_B)
 }
 
 /// Adds an estimate's parameters and its largest error against the truth to a

@@ -16,10 +16,11 @@
 use std::fmt;
 
 use dlcore::activation::Activation;
+use dlcore::layer::ensure_shape;
 use dlcore::loss::{cross_entropy_with_logits_into, squared_into};
 use nalgebra::DMatrix;
 
-use crate::scratch::{ensure_shape, softmax_backward_into, softmax_into};
+use crate::scratch::{softmax_backward_into, softmax_into};
 
 /// Which output function and which loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

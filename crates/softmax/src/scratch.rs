@@ -12,18 +12,11 @@
 
 use dlcore::Rng;
 use dlcore::init::Init;
+use dlcore::layer::ensure_shape;
 use dlcore::linalg::{Op, matmul_into};
 use nalgebra::DMatrix;
 
 use crate::train::Classifier;
-
-/// Makes `buffer` `rows × cols`, allocating only when the shape changes (the last,
-/// smaller batch of an epoch), so a training step reuses its buffers.
-pub(crate) fn ensure_shape(buffer: &mut DMatrix<f32>, rows: usize, cols: usize) {
-    if buffer.shape() != (rows, cols) {
-        *buffer = DMatrix::zeros(rows, cols);
-    }
-}
 
 // ANCHOR: naive
 /// Softmax straight from the definition, p_i = e^(o_i) / Σ_j e^(o_j). Correct on

@@ -4,12 +4,13 @@
 
 use dlcore::data::dataset::Labeled;
 use dlcore::data::{Batches, LabeledBatches};
+use dlcore::layer::ensure_shape;
 use dlcore::metrics::{argmax_columns, correct};
 use dlcore::optim::DivergenceGuard;
 use dlcore::{Result, Rng};
 use nalgebra::DMatrix;
 
-use crate::scratch::{ensure_shape, softmax_into};
+use crate::scratch::softmax_into;
 
 /// What the training loop needs from a model: the logits of a batch, and one step of
 /// learning from the gradient of the loss with respect to those logits.

@@ -13,7 +13,7 @@ use dlcore::init::Init;
 use dlcore::layer::Sequential;
 use dlcore::plot::stacked_histograms;
 use dlcore::record::{Recorder, Summary};
-use init_stability::flow::{self, DeepNet, init_label, init_slug};
+use init_stability::flow::{self, GridArgs, init_label, init_slug};
 use init_stability::sci;
 use init_stability::trace::{Trace, mean_std, trace};
 
@@ -21,24 +21,8 @@ use init_stability::trace::{Trace, mean_std, trace};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Hidden layers.
-    #[arg(long, default_value_t = DeepNet::CHAPTER.depth, value_parser = positive_usize)]
-    depth: usize,
-    /// Units per hidden layer (and input features).
-    #[arg(long, default_value_t = DeepNet::CHAPTER.width, value_parser = positive_usize)]
-    width: usize,
-    /// Output classes (random labels).
-    #[arg(long, default_value_t = DeepNet::CHAPTER.classes, value_parser = positive_usize)]
-    classes: usize,
-    /// Random examples in the batch.
-    #[arg(long, default_value_t = DeepNet::CHAPTER.batch, value_parser = positive_usize)]
-    batch_size: usize,
-    /// Activations, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "sigmoid,tanh,relu")]
-    activations: Vec<Activation>,
-    /// Initializers, comma-separated: normal:<std>, uniform:<low>:<high>, xavier, kaiming, …
-    #[arg(long, value_delimiter = ',', default_value = "normal:1,normal:0.01,xavier,kaiming")]
-    inits: Vec<Init>,
+    #[command(flatten)]
+    grid: GridArgs,
     /// Draw every k-th layer (the first and the last always), to keep the figures short.
     #[arg(long, default_value_t = 2, value_parser = positive_usize)]
     every: usize,
@@ -122,9 +106,7 @@ fn draw(
 }
 
 fn run(args: &Args) -> anyhow::Result<()> {
-    init_stability::distinct("activations", &args.activations)?;
-    init_stability::distinct("inits", &args.inits)?;
-    let net = DeepNet { depth: args.depth, width: args.width, classes: args.classes, batch: args.batch_size };
+    let net = args.grid.net()?;
     let out = args.run.out_dir("activation-histograms");
     let mut recorder = Recorder::create(&out)?;
     let (x, labels, rng) = flow::grid_start(&net, args.run.seed)?;
@@ -139,8 +121,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .param("batch_size", net.batch)
         .param("every", args.every)
         .param("bins", args.bins);
-    for &activation in &args.activations {
-        for &init in &args.inits {
+    for &activation in &args.grid.activations {
+        for &init in &args.grid.inits {
             let mut model = Sequential::mlp(&net.sizes(), activation, init, &mut rng.clone());
             let trace = trace(&mut model, &x, &labels);
             draw(args, &mut recorder, activation, init, &trace)?;

@@ -7,35 +7,19 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use dlcore::activation::Activation;
-use dlcore::cli::{RunArgs, positive_usize};
+use dlcore::cli::RunArgs;
 use dlcore::init::Init;
 use dlcore::plot::{Chart, Legend, Series, Style, line_chart};
 use dlcore::record::{Recorder, Summary};
-use init_stability::flow::{self, DeepNet, Flow, init_label};
+use init_stability::flow::{self, DeepNet, Flow, GridArgs, init_label};
 use init_stability::sci;
 
 /// Per-layer weight-gradient norms of a deep MLP for each activation and initializer.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Hidden layers.
-    #[arg(long, default_value_t = DeepNet::CHAPTER.depth, value_parser = positive_usize)]
-    depth: usize,
-    /// Units per hidden layer (and input features).
-    #[arg(long, default_value_t = DeepNet::CHAPTER.width, value_parser = positive_usize)]
-    width: usize,
-    /// Output classes (random labels).
-    #[arg(long, default_value_t = DeepNet::CHAPTER.classes, value_parser = positive_usize)]
-    classes: usize,
-    /// Random examples in the batch.
-    #[arg(long, default_value_t = DeepNet::CHAPTER.batch, value_parser = positive_usize)]
-    batch_size: usize,
-    /// Activations, comma-separated (one chart each).
-    #[arg(long, value_delimiter = ',', default_value = "sigmoid,tanh,relu")]
-    activations: Vec<Activation>,
-    /// Initializers, comma-separated: normal:<std>, uniform:<low>:<high>, xavier, kaiming, …
-    #[arg(long, value_delimiter = ',', default_value = "normal:1,normal:0.01,xavier,kaiming")]
-    inits: Vec<Init>,
+    #[command(flatten)]
+    grid: GridArgs,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -109,15 +93,14 @@ fn subscript(n: usize) -> String {
 }
 
 fn run(args: &Args) -> anyhow::Result<()> {
-    init_stability::distinct("activations", &args.activations)?;
-    init_stability::distinct("inits", &args.inits)?;
-    let net = DeepNet { depth: args.depth, width: args.width, classes: args.classes, batch: args.batch_size };
+    let net = args.grid.net()?;
     let out = args.run.out_dir("gradient-flow");
     let mut recorder = Recorder::create(&out)?;
-    let flows = flow::grid(&net, &args.activations, &args.inits, args.run.seed)?;
+    let flows = flow::grid(&net, &args.grid.activations, &args.grid.inits, args.run.seed)?;
     let layers = net.dense_layers();
 
     let mut charts: Vec<Chart> = args
+        .grid
         .activations
         .iter()
         .map(|&a| chart_for(a, &flows.iter().filter(|f| f.activation == a).collect::<Vec<_>>()))
@@ -133,7 +116,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     // One full-size chart per activation rather than small panels: the y axis spans
     // some 60 decades, and the legend needs room that a small panel does not have.
     let mut figures = Vec::new();
-    for (activation, chart) in args.activations.iter().zip(&charts) {
+    for (activation, chart) in args.grid.activations.iter().zip(&charts) {
         let svg = out.join(format!("gradient-flow-{activation}.svg"));
         line_chart(&svg, chart)?;
         figures.push(svg.display().to_string());
@@ -152,7 +135,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let md = out.join("gradient-flow.md");
     dlcore::atomic_file::write_bytes(&md, markdown.as_bytes()).context("writing the table")?;
 
-    let gains = gains_table(&net, &args.activations, &args.inits);
+    let gains = gains_table(&net, &args.grid.activations, &args.grid.inits);
     print!("\n{gains}");
     dlcore::atomic_file::write_bytes(&out.join("gains.md"), gains.as_bytes()).context("writing the gains")?;
 
@@ -161,8 +144,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .param("width", net.width)
         .param("classes", net.classes)
         .param("batch_size", net.batch)
-        .param("activations", args.activations.iter().map(|a| a.to_string()).collect::<Vec<_>>())
-        .param("inits", args.inits.iter().map(|i| i.to_string()).collect::<Vec<_>>());
+        .param("activations", args.grid.activations.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+        .param("inits", args.grid.inits.iter().map(|i| i.to_string()).collect::<Vec<_>>());
     for (name, f) in names.iter().zip(&flows) {
         summary = summary
             .metric(format!("{name}/first_layer_norm"), f.norms[0])

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use dlcore::cli::{RunArgs, positive_f32};
 use dlcore::record::{Recorder, Summary};
-use linreg::cli::{TrainingArgs, decimal, with_config, with_estimate};
+use linreg::cli::{TrainingArgs, with_config, with_estimate};
 use linreg::{Estimate, History, report, scratch, sweep};
 
 /// Train linear regression written from scratch (model, loss, gradient, SGD) on
@@ -80,7 +80,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
 
     let final_loss = history.final_loss().context("no epoch ran")?;
     let summary = with_config(Summary::new("linreg-scratch", args.run.seed), &config)
-        .param("compare_lr", args.compare_lr.iter().map(|&lr| decimal(lr)).collect::<Vec<_>>())
+        .param("compare_lr", args.compare_lr.clone())
         .metric("train_loss", f64::from(final_loss));
     recorder.finish(&with_estimate(summary, "", &learned))?;
     println!("metrics, summary and figures in {}", out.display());
