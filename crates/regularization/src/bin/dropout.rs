@@ -37,7 +37,8 @@ struct Args {
     init: Init,
     /// Learning rate (of the batch-mean loss, as in PyTorch). d2l uses 0.5, where
     /// test accuracy swings by points from one epoch to the next and the last
-    /// epoch's value is largely luck; 0.2 trains as far in 10 epochs, steadily.
+    /// epoch's value is largely luck; at 0.2 the dips are rarer and the last epochs
+    /// settle closer together.
     #[arg(long, default_value_t = 0.2, value_parser = positive_f32)]
     lr: f32,
     /// Examples per minibatch.
