@@ -7,6 +7,8 @@ mod book;
 mod data;
 mod plots;
 mod ptx;
+mod python;
+mod tensorboard;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,7 +16,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about = "Project automation: data, plots, book, bench")]
+#[command(name = "cargo xtask", about = "Project automation: data, plots, book, bench, tensorboard")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,6 +39,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Compile dlcore's CUDA kernels to the committed PTX (`--check`: verify it).
     Ptx(ptx::PtxArgs),
+    /// Show runs in the real TensorBoard on loopback (`--check`: read short real
+    /// runs back with TensorBoard's own reader).
+    Tensorboard(tensorboard::TensorboardArgs),
 }
 
 /// The workspace root: xtask lives one level below it.
@@ -54,6 +59,7 @@ fn main() -> ExitCode {
         Command::Book => book::run(&root),
         Command::Bench(args) => bench::run(&root, &args),
         Command::Ptx(args) => ptx::run(&root, &args),
+        Command::Tensorboard(args) => tensorboard::run(&root, &args),
     };
     dlcore::cli::report(result)
 }

@@ -7,6 +7,7 @@
 //! - [`penalized_mlp`]: the one-hidden-layer MLP with an L2 penalty, J = L + s, and
 //!   its gradients three ways (engine, formulas by hand, dlcore's layers);
 //! - [`layout`], [`figure`], [`dot`]: drawing a graph, and exporting it to Graphviz;
+//! - [`tensorboard`]: the graph for TensorBoard's Graphs tab (`add_graph`);
 //! - [`toy`]: an MLP on the engine trained on a 2-D toy problem.
 
 pub mod chain_rule;
@@ -16,6 +17,7 @@ pub mod figure;
 pub mod layout;
 pub mod ops;
 pub mod penalized_mlp;
+pub mod tensorboard;
 pub mod toy;
 
 pub use engine::{BackwardError, Graph, Operation, Var, scalar};

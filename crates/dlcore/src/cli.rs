@@ -17,12 +17,25 @@ pub struct RunArgs {
     /// [default: target/runs/<binary>]
     #[arg(long)]
     pub out: Option<PathBuf>,
+
+    /// Do not write a TensorBoard event file (events.out.tfevents.*) into the run
+    /// directory; `cargo xtask tensorboard <dir>` shows the ones that are written.
+    #[arg(long)]
+    pub no_tensorboard: bool,
 }
 
 impl RunArgs {
     /// The output directory, `target/runs/<name>` unless `--out` was given.
     pub fn out_dir(&self, name: &str) -> PathBuf {
         self.out.clone().unwrap_or_else(|| PathBuf::from("target").join("runs").join(name))
+    }
+
+    /// The run's [`Recorder`](crate::record::Recorder) in `dir` (usually
+    /// [`RunArgs::out_dir`]), writing a TensorBoard event file unless
+    /// `--no-tensorboard` was given. Call it before training: it fails at once, with a
+    /// one-line error, when `dir` cannot be written.
+    pub fn recorder(&self, dir: &std::path::Path) -> crate::Result<crate::record::Recorder> {
+        crate::record::Recorder::create_with(dir, !self.no_tensorboard)
     }
 
     /// A generator seeded from `--seed`.

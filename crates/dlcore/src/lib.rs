@@ -25,6 +25,7 @@ pub mod optim;
 pub mod plot;
 pub mod progress;
 pub mod record;
+pub mod tensorboard;
 
 pub use error::{Error, Result};
 

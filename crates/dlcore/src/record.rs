@@ -9,6 +9,9 @@
 //!   goes (it can grow long, so it is not rewritten).
 //! - `summary.json`: binary, dlcore version, seed, hyperparameters, final metrics and
 //!   wall-clock time, written atomically by [`Recorder::finish`].
+//! - `events.out.tfevents.*` (unless turned off with `--no-tensorboard`): the same
+//!   scalars and histograms, and a graph where a binary records one, as a TensorBoard
+//!   event file ([`crate::tensorboard`]), flushed with every record.
 //!
 //! [`histogram_counts`] is the one binning rule of the project: the histogram figures
 //! of [`crate::plot`] use it too, so a plotted histogram and a recorded one agree.
@@ -21,6 +24,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::tensorboard::{self, EventWriter, GraphNode};
 use crate::{Error, Result, atomic_file};
 
 /// File name of the per-epoch scalars in a run directory.
@@ -184,28 +188,65 @@ pub struct Recorder {
     columns: Option<Vec<String>>,
     rows: Vec<Vec<f64>>,
     histograms: Option<csv::Writer<BufWriter<File>>>,
+    events: Option<EventWriter>,
 }
 
+/// Columns of a metrics row that say where the row is on the training axis: the
+/// first one a row has becomes the TensorBoard step of its scalars.
+const STEP_COLUMNS: [&str; 2] = ["epoch", "step"];
+
 impl Recorder {
-    /// Creates `dir` (and its parents) and starts the clock. A directory holds one run:
-    /// result files left there by an earlier run are removed now, so the directory
-    /// never mixes two runs.
+    /// [`Recorder::create_with`] with the TensorBoard event file on.
     pub fn create(dir: &Path) -> Result<Recorder> {
-        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        for name in [METRICS_FILE, HISTOGRAMS_FILE, SUMMARY_FILE] {
-            let path = dir.join(name);
+        Self::create_with(dir, true)
+    }
+
+    /// Creates `dir` (and its parents), checks that it can be written, and starts the
+    /// clock; with `tensorboard` it also starts the run's event file. A directory holds
+    /// one run: result files left there by an earlier run (event files included) are
+    /// removed now, so the directory never mixes two runs.
+    ///
+    /// Binaries create their recorder before they train, so a directory that cannot
+    /// be written is reported before any time is spent.
+    pub fn create_with(dir: &Path, tensorboard: bool) -> Result<Recorder> {
+        let unwritable = |source: std::io::Error| Error::RunDirectory { path: dir.to_path_buf(), source };
+        fs::create_dir_all(dir).map_err(unwritable)?;
+        let mut stale: Vec<PathBuf> =
+            [METRICS_FILE, HISTOGRAMS_FILE, SUMMARY_FILE].map(|n| dir.join(n)).into();
+        stale.extend(tensorboard::event_files(dir)?);
+        for path in stale {
             match fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(path, e)),
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(unwritable(e)),
                 _ => {}
             }
         }
+        let events = if tensorboard {
+            Some(EventWriter::create(dir).map_err(|e| match e {
+                Error::Io { source, .. } => unwritable(source),
+                other => other,
+            })?)
+        } else {
+            // Without an event file, prove the directory writable another way.
+            atomic_file::write_bytes(&dir.join(".write-test"), b"").map_err(|e| match e {
+                Error::Io { source, .. } => unwritable(source),
+                other => other,
+            })?;
+            fs::remove_file(dir.join(".write-test")).map_err(unwritable)?;
+            None
+        };
         Ok(Recorder {
             dir: dir.to_path_buf(),
             started: Instant::now(),
             columns: None,
             rows: Vec::new(),
             histograms: None,
+            events,
         })
+    }
+
+    /// The run's TensorBoard event file, if it writes one.
+    pub fn event_file(&self) -> Option<&Path> {
+        self.events.as_ref().map(EventWriter::path)
     }
 
     /// The run's output directory.
@@ -247,7 +288,16 @@ impl Recorder {
             }
         }
         self.rows.push(row.iter().map(|(_, v)| *v).collect());
-        self.write_metrics()
+        self.write_metrics()?;
+        if let Some(events) = &mut self.events {
+            let step_column = row.iter().find(|(name, _)| STEP_COLUMNS.contains(name));
+            let step = step_column.map_or(self.rows.len() as i64 - 1, |&(_, v)| v as i64);
+            let scalars: Vec<(&str, f64)> =
+                row.iter().copied().filter(|(name, _)| Some(name) != step_column.map(|(n, _)| n)).collect();
+            events.scalars(step, &scalars)?;
+            events.flush()?;
+        }
+        Ok(())
     }
 
     fn write_metrics(&self) -> Result<()> {
@@ -264,9 +314,9 @@ impl Recorder {
     }
 
     /// Bins `values` (see [`histogram_counts`], over their own range) and appends the
-    /// bins to `histograms.csv` under `step` and `tag`, like TensorBoard's
-    /// `add_histogram`. The file is flushed each time, so it is complete up to the last
-    /// call even if the run stops.
+    /// bins to `histograms.csv` under `step` and `tag`, and to the event file, like
+    /// TensorBoard's `add_histogram`. Both are flushed each time, so they are complete
+    /// up to the last call even if the run stops.
     pub fn record_histogram(&mut self, step: usize, tag: &str, values: &[f32], bins: usize) -> Result<()> {
         let path = self.dir.join(HISTOGRAMS_FILE);
         let writer = match &mut self.histograms {
@@ -276,8 +326,9 @@ impl Recorder {
                 self.histograms.insert(csv::Writer::from_writer(BufWriter::new(file)))
             }
         };
+        let bins = histogram_counts(values, bins, None);
         let written = (|| -> std::result::Result<(), csv::Error> {
-            for bin in histogram_counts(values, bins, None) {
+            for bin in &bins {
                 writer.serialize(HistogramRow {
                     step,
                     tag: tag.to_string(),
@@ -289,7 +340,22 @@ impl Recorder {
             writer.flush()?;
             Ok(())
         })();
-        written.map_err(|e| Error::io(&path, e.into()))
+        written.map_err(|e| Error::io(&path, e.into()))?;
+        if let Some(events) = &mut self.events {
+            events.histogram(step as i64, tag, values, &bins)?;
+            events.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes a computational graph to the event file, like TensorBoard's
+    /// `add_graph` (nothing without an event file: the CSV files have no graph).
+    pub fn record_graph(&mut self, nodes: &[GraphNode]) -> Result<()> {
+        if let Some(events) = &mut self.events {
+            events.graph(nodes)?;
+            events.flush()?;
+        }
+        Ok(())
     }
 
     /// Writes `summary.json`, with the wall-clock time since [`Recorder::create`] and
@@ -298,6 +364,9 @@ impl Recorder {
         if let Some(mut writer) = self.histograms.take() {
             let path = self.dir.join(HISTOGRAMS_FILE);
             writer.flush().map_err(|e| Error::io(&path, e))?;
+        }
+        if let Some(events) = &mut self.events {
+            events.flush()?;
         }
         let summary = Summary {
             wall_seconds: self.elapsed_seconds(),
@@ -475,8 +544,64 @@ mod tests {
         rec.record_epoch(&[("epoch", 1.0)]).unwrap();
         rec.record_histogram(0, "w", &[1.0, 2.0], 2).unwrap();
         rec.finish(&Summary::new("test", 0)).unwrap();
-        let _again = Recorder::create(dir.path()).unwrap();
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        let again = Recorder::create(dir.path()).unwrap();
+        let left: Vec<PathBuf> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(left, [again.event_file().unwrap().to_path_buf()], "only the new run's event file");
+        let _quiet = Recorder::create_with(dir.path(), false).unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "--no-tensorboard writes no event file");
+    }
+
+    #[test]
+    fn the_event_file_holds_every_metrics_row_at_its_epoch() {
+        use crate::tensorboard::proto::{event, summary};
+        let dir = tempfile::tempdir().unwrap();
+        let mut rec = Recorder::create(dir.path()).unwrap();
+        rec.record_epoch(&[("epoch", 1.0), ("loss", 0.5), ("accuracy", 0.9)]).unwrap();
+        rec.record_epoch(&[("epoch", 2.0), ("loss", 0.25), ("accuracy", f64::NAN)]).unwrap();
+        rec.record_histogram(2, "w", &[1.0, 2.0, 3.0], 2).unwrap();
+        let path = rec.event_file().unwrap().to_path_buf();
+        // Read before finish: every record is flushed as it is made.
+        let log = tensorboard::read_events(&path).unwrap();
+        assert_eq!(log.events.len(), 4);
+        let scalars = |i: usize| match &log.events[i].what {
+            Some(event::What::Summary(s)) => s
+                .value
+                .iter()
+                .map(|v| match v.kind {
+                    Some(summary::value::Kind::SimpleValue(x)) => (v.tag.clone(), x),
+                    _ => panic!("expected scalars"),
+                })
+                .collect::<Vec<_>>(),
+            _ => panic!("expected a summary"),
+        };
+        assert_eq!(log.events[1].step, 1);
+        assert_eq!(scalars(1), [("loss".to_string(), 0.5), ("accuracy".to_string(), 0.9)]);
+        assert_eq!(log.events[2].step, 2);
+        assert!(scalars(2)[1].1.is_nan());
+        assert_eq!(log.events[3].step, 2);
+
+        // Without an epoch or step column, the row index is the step.
+        let other = tempfile::tempdir().unwrap();
+        let mut rec = Recorder::create(other.path()).unwrap();
+        for z in [-1.0, 0.0, 1.0] {
+            rec.record_epoch(&[("z", z), ("sigmoid", 0.5)]).unwrap();
+        }
+        let log = tensorboard::read_events(rec.event_file().unwrap()).unwrap();
+        let steps: Vec<i64> = log.events[1..].iter().map(|e| e.step).collect();
+        assert_eq!(steps, [0, 1, 2]);
+    }
+
+    #[test]
+    fn an_unwritable_run_directory_is_a_one_line_error_that_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        fs::write(&file, "not a directory").unwrap();
+        for tensorboard in [true, false] {
+            let error = Recorder::create_with(&file.join("run"), tensorboard).unwrap_err();
+            assert!(matches!(error, Error::RunDirectory { .. }), "{error:?}");
+            let message = error.to_string();
+            assert!(message.contains("pass --out") && !message.contains('\n'), "{message}");
+        }
     }
 
     #[test]

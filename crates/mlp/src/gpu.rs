@@ -206,6 +206,12 @@ impl<'gpu> GpuMlp<'gpu> {
 
 // ANCHOR: gpu_network
 impl Network for GpuMlp<'_> {
+    fn tensors(&self) -> Result<Vec<(String, Vec<f32>)>> {
+        // The gradients live on the GPU only within a step; the parameters are
+        // downloaded (a copy per epoch, not per step).
+        Ok(crate::parameter_tensors(&self.download()?, false))
+    }
+
     fn classes(&self) -> usize {
         self.layers
             .iter()

@@ -196,6 +196,9 @@ pub trait Network {
     /// Backpropagates `grad_output` (∂L/∂outputs of the last forward pass) and
     /// updates every parameter with `sgd`.
     fn learn(&mut self, grad_output: &DMatrix<f32>, sgd: &mut Sgd) -> Result<()>;
+    /// The values worth a histogram after an epoch, by tag: each layer's parameters
+    /// and, where the device keeps them, their gradients from the last step.
+    fn tensors(&self) -> Result<Vec<(String, Vec<f32>)>>;
 }
 
 impl Network for Sequential {
@@ -213,6 +216,27 @@ impl Network for Sequential {
         sgd.step(self);
         Ok(())
     }
+
+    fn tensors(&self) -> Result<Vec<(String, Vec<f32>)>> {
+        Ok(parameter_tensors(self, true))
+    }
+}
+
+/// Each dense layer's weight and bias as `layer<n>/weight` and `layer<n>/bias` (n
+/// from 1), and with `gradients` also `layer<n>/weight_grad` and `layer<n>/bias_grad`
+/// (as left by the last backward pass): what TensorBoard users histogram per epoch.
+pub fn parameter_tensors(net: &Sequential, gradients: bool) -> Vec<(String, Vec<f32>)> {
+    let mut tensors = Vec::new();
+    for (i, layer) in net.linear_layers().enumerate() {
+        let n = i + 1;
+        tensors.push((format!("layer{n}/weight"), layer.weight.as_slice().to_vec()));
+        tensors.push((format!("layer{n}/bias"), layer.bias.as_slice().to_vec()));
+        if gradients {
+            tensors.push((format!("layer{n}/weight_grad"), layer.grad_weight.as_slice().to_vec()));
+            tensors.push((format!("layer{n}/bias_grad"), layer.grad_bias.as_slice().to_vec()));
+        }
+    }
+    tensors
 }
 // ANCHOR_END: network
 
@@ -250,7 +274,7 @@ pub fn train(
     classes: usize,
     rng: &mut Rng,
     progress: impl FnMut(usize) + Send,
-    on_epoch: impl FnMut(&EpochReport) -> Result<()> + Send,
+    on_epoch: impl FnMut(&EpochReport, &dyn Network) -> Result<()> + Send,
 ) -> Result<(Sequential, Vec<EpochReport>)> {
     train_on(&Opened::Cpu, config, train, test, classes, rng, progress, on_epoch)
 }
@@ -268,7 +292,7 @@ pub fn train_on(
     classes: usize,
     rng: &mut Rng,
     progress: impl FnMut(usize) + Send,
-    on_epoch: impl FnMut(&EpochReport) -> Result<()> + Send,
+    on_epoch: impl FnMut(&EpochReport, &dyn Network) -> Result<()> + Send,
 ) -> Result<(Sequential, Vec<EpochReport>)> {
     let net = build(config, train.features(), classes, rng);
     match device {
@@ -296,7 +320,7 @@ pub fn train_network<N: Network>(
     test: &Labeled,
     rng: &mut Rng,
     mut progress: impl FnMut(usize),
-    mut on_epoch: impl FnMut(&EpochReport) -> Result<()>,
+    mut on_epoch: impl FnMut(&EpochReport, &dyn Network) -> Result<()>,
 ) -> Result<(N, Vec<EpochReport>)> {
     let classes = net.classes();
     let mut sgd = Sgd::new(config.lr).with_momentum(config.momentum).with_weight_decay(config.weight_decay);
@@ -334,7 +358,7 @@ pub fn train_network<N: Network>(
             dead_outputs: watch.dead_units(),
             blocked_share: watch.blocked_share(),
         };
-        on_epoch(&report)?;
+        on_epoch(&report, &net)?;
         reports.push(report);
     }
     Ok((net, reports))

@@ -12,10 +12,10 @@ use dlcore::data::images::{self, CLASSES, ImageSet};
 use dlcore::init::Init;
 use dlcore::optim::StepSchedule;
 use dlcore::plot::{Chart, Series, Style, panels};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use mlp::checkpoint::Checkpoint;
 use mlp::device::Device;
-use mlp::{Config, EpochReport};
+use mlp::{Config, EpochReport, Network};
 
 /// Train a multilayer perceptron on MNIST (or Fashion-MNIST) and report test accuracy.
 #[derive(Debug, Parser)]
@@ -63,6 +63,9 @@ struct Args {
     run: RunArgs,
 }
 
+/// Bins of the per-epoch weight and gradient histograms (TensorBoard's default count).
+const HISTOGRAM_BINS: usize = 30;
+
 /// The file name of the checkpoint in the output directory.
 const CHECKPOINT_FILE: &str = "model.ckpt";
 
@@ -84,7 +87,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         epochs: args.epochs,
     };
     let out = args.run.out_dir("mlp");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let mut rng = args.run.rng();
     let bar = dlcore::progress::items(train.len() as u64, &format!("epoch 1/{}", args.epochs));
     let epochs = args.epochs;
@@ -109,7 +112,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         CLASSES,
         &mut rng,
         |n| bar.inc(n as u64),
-        |r: &EpochReport| {
+        |r: &EpochReport, net: &dyn Network| {
             bar.finish_and_clear();
             println!(
                 "epoch {}/{epochs}: train loss {:.4}, train accuracy {:.2}%\n{}",
@@ -119,6 +122,9 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 r.test_line()
             );
             recorder.record_epoch(&r.metrics_row())?;
+            for (tag, values) in net.tensors()? {
+                recorder.record_histogram(r.epoch, &tag, &values, HISTOGRAM_BINS)?;
+            }
             bar.reset();
             bar.set_prefix(format!("epoch {}/{epochs}", r.epoch + 1));
             Ok(())

@@ -111,7 +111,7 @@ pub fn time_workload_on(
         10,
         &mut seeded_rng(seed),
         |_| {},
-        |_| {
+        |_, _| {
             epoch_seconds.push(started.elapsed().as_secs_f64());
             started = Instant::now();
             Ok(())

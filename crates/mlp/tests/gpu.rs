@@ -126,7 +126,7 @@ fn a_short_run_on_the_gpu_tracks_the_cpu_run() {
     let train = data.subset(&(0..800).collect::<Vec<_>>());
     let test = data.subset(&(800..1000).collect::<Vec<_>>());
     let run = |device: &Opened| {
-        mlp::train_on(device, &config(), &train, &test, 10, &mut seeded_rng(1), |_| {}, |_| Ok(()))
+        mlp::train_on(device, &config(), &train, &test, 10, &mut seeded_rng(1), |_| {}, |_, _| Ok(()))
             .expect("training")
     };
     let (_, on_cpu) = run(&Opened::Cpu);

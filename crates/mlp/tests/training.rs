@@ -27,7 +27,7 @@ fn run(lr: f32, seed: u64) -> dlcore::Result<Vec<EpochReport>> {
     let (train_part, test_part) =
         (data.subset(&(0..800).collect::<Vec<_>>()), data.subset(&(800..1000).collect::<Vec<_>>()));
     let (_, reports) =
-        train(&config(lr), &train_part, &test_part, 10, &mut seeded_rng(seed), |_| {}, |_| Ok(()))?;
+        train(&config(lr), &train_part, &test_part, 10, &mut seeded_rng(seed), |_| {}, |_, _| Ok(()))?;
     Ok(reports)
 }
 
@@ -75,7 +75,7 @@ fn record_run(dir: &std::path::Path, seed: u64) -> dlcore::Result<()> {
         10,
         &mut seeded_rng(seed),
         |_| {},
-        |r| recorder.record_epoch(&r.metrics_row()),
+        |r, _| recorder.record_epoch(&r.metrics_row()),
     )?;
     Ok(())
 }

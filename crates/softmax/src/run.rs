@@ -8,7 +8,7 @@ use anyhow::Context;
 use dlcore::cli::{RunArgs, positive_f32, positive_usize};
 use dlcore::data::dataset::Labeled;
 use dlcore::data::images::{self, ImageSet};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 
 use crate::figures::{self, ProbabilityPanel};
 use crate::train::{self, Classifier, Config, EpochReport, Loss};
@@ -99,7 +99,7 @@ fn train_and_record<M: Classifier>(
 ) -> anyhow::Result<()> {
     let binary = implementation.binary();
     let out = args.run.out_dir(binary);
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let config = Config { batch_size: args.batch_size, epochs: args.epochs, classes: CLASSES, lr: args.lr };
     let bar = dlcore::progress::items(args.epochs as u64, "epochs");
     let reports =

@@ -142,36 +142,13 @@ fn our_epochs(root: &Path, repeats: usize) -> Result<[(String, Spread); 2]> {
 
 /// A virtual environment under target/ with the pinned torch, made on first use.
 fn torch_python(root: &Path) -> Result<PathBuf> {
-    let venv = root.join("target/bench-venv");
-    let python = venv.join("bin/python");
-    let has_torch = python.is_file()
-        && Command::new(&python)
-            .args([
-                "-c",
-                &format!("import torch, numpy; assert torch.__version__.startswith('{TORCH_VERSION}')"),
-            ])
-            .status()
-            .is_ok_and(|s| s.success());
-    if !has_torch {
-        eprintln!("bench: installing torch {TORCH_VERSION} into {} (once; a few GB)", venv.display());
-        let made = Command::new("python3")
-            .arg("-m")
-            .arg("venv")
-            .arg(&venv)
-            .status()
-            .context("running python3 -m venv")?;
-        if !made.success() {
-            bail!("python3 -m venv {} failed — install python3 with venv support", venv.display());
-        }
-        let pip = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", &format!("torch=={TORCH_VERSION}"), "numpy"])
-            .status()
-            .context("running pip")?;
-        if !pip.success() {
-            bail!("pip install torch=={TORCH_VERSION} failed — check that PyPI is reachable");
-        }
-    }
-    Ok(python)
+    crate::python::venv_python(
+        root,
+        "bench-venv",
+        &[&format!("torch=={TORCH_VERSION}"), "numpy"],
+        &format!("import torch, numpy; assert torch.__version__.startswith('{TORCH_VERSION}')"),
+        &format!("torch {TORCH_VERSION} (a few GB)"),
+    )
 }
 
 /// W1 and W2 in PyTorch, and the torch version that ran them.

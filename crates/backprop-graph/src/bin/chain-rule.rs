@@ -10,7 +10,7 @@ use backprop_graph::chain_rule::{accumulation, chain_rule, non_scalar_backward};
 use clap::Parser;
 use dlcore::atomic_file::write_bytes;
 use dlcore::cli::{RunArgs, positive_usize};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 
 /// Differentiate the notes' small examples with the engine and print the numbers.
 #[derive(Debug, Parser)]
@@ -51,7 +51,7 @@ fn finite_f32(s: &str) -> Result<f32, String> {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("chain-rule");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
 
     let c = chain_rule(args.x, args.w1, args.b1, args.w2, args.b2)?;
     let chain_md = format!(

@@ -12,11 +12,12 @@ use backprop_graph::layout::layout;
 use backprop_graph::penalized_mlp::{
     self, Problem, build, engine_gradients, hand_gradients, layer_gradients,
 };
+use backprop_graph::tensorboard::graph_nodes;
 use clap::Parser;
 use dlcore::activation::Activation;
 use dlcore::atomic_file::write_bytes;
 use dlcore::cli::{RunArgs, non_negative_f32, positive_usize};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use nalgebra::DMatrix;
 
 /// Backpropagation through z = W1·x, h = φ(z), o = W2·h, J = ℓ(o, y) + λ/2(‖W1‖² + ‖W2‖²).
@@ -107,7 +108,7 @@ fn memory_table() -> String {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("mlp-graph");
-    let recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let mut rng = args.run.rng();
     let problem = Problem::random(
         args.inputs,
@@ -167,6 +168,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     }
 
     let net = build(&problem);
+    recorder.record_graph(&graph_nodes(&net.graph))?;
     let graph_layout = layout(&net.graph, net.objective);
     let figure = out.join("graph.svg");
     draw_graph(&figure, &graph_layout)?;

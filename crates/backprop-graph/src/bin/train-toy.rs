@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use backprop_graph::figure::decision_regions;
+use backprop_graph::tensorboard::graph_nodes;
 use backprop_graph::toy::{
     StepReport, ToyConfig, ToyProblem, generate, padded_bounds, probability_grid, train,
 };
@@ -14,7 +15,7 @@ use dlcore::atomic_file::write_bytes;
 use dlcore::cli::{RunArgs, non_negative_f32, positive_f32, positive_usize, unit_interval_f32};
 use dlcore::init::Init;
 use dlcore::plot::{Chart, Legend, Series, line_chart};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 
 /// Train an MLP on the autograd engine on a toy problem and draw its decision regions.
 #[derive(Debug, Parser)]
@@ -65,7 +66,7 @@ struct Args {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("train-toy");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let mut rng = args.run.rng();
     let train_set = generate(args.problem, args.train_size, args.noise, &mut rng);
     let test_set = generate(args.problem, args.test_size, args.noise, &mut rng);
@@ -97,6 +98,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         },
     )?;
     bar.finish_and_clear();
+    recorder.record_graph(&graph_nodes(&net.graph))?;
     let last = reports.last().context("no step ran")?;
 
     let steps = |f: fn(&StepReport) -> f32| reports.iter().map(move |r| (r.step as f64, f64::from(f(r))));

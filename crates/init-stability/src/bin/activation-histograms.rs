@@ -108,7 +108,7 @@ fn draw(
 fn run(args: &Args) -> anyhow::Result<()> {
     let net = args.grid.net()?;
     let out = args.run.out_dir("activation-histograms");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let (x, labels, rng) = flow::grid_start(&net, args.run.seed)?;
     let last = net.depth;
     let mut table = format!(

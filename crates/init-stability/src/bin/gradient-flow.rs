@@ -10,7 +10,7 @@ use dlcore::activation::Activation;
 use dlcore::cli::RunArgs;
 use dlcore::init::Init;
 use dlcore::plot::{Chart, Legend, Series, Style, line_chart};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use init_stability::flow::{self, DeepNet, Flow, GridArgs, init_label};
 use init_stability::sci;
 
@@ -95,7 +95,7 @@ fn subscript(n: usize) -> String {
 fn run(args: &Args) -> anyhow::Result<()> {
     let net = args.grid.net()?;
     let out = args.run.out_dir("gradient-flow");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let flows = flow::grid(&net, &args.grid.activations, &args.grid.inits, args.run.seed)?;
     let layers = net.dense_layers();
 

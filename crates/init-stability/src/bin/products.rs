@@ -9,7 +9,7 @@ use clap::Parser;
 use dlcore::cli::{RunArgs, positive_f32, positive_usize};
 use dlcore::init::Init;
 use dlcore::plot::{Chart, Legend, Series, line_chart};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use init_stability::products::{matrix_product_norms, powers};
 use init_stability::sci;
 
@@ -45,7 +45,7 @@ fn positive_f64(s: &str) -> Result<f64, String> {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("products");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let (small, large) = (args.small, args.large);
     let small_powers = powers(small, args.power);
     let large_powers = powers(large, args.power);

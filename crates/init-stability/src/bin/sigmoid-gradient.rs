@@ -9,7 +9,7 @@ use clap::Parser;
 use dlcore::activation::{sigmoid, sigmoid_derivative};
 use dlcore::cli::{RunArgs, positive_f32, positive_usize};
 use dlcore::plot::{Chart, Series, line_chart};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use init_stability::sci;
 
 /// Plot σ and σ′ with the 0.25 ceiling, and tabulate how fast 0.25^L shrinks.
@@ -28,7 +28,7 @@ struct Args {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("sigmoid-gradient");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let r = f64::from(args.range);
     let points = args.points.max(2);
     let chart = Chart::new("sigmoid and its derivative")

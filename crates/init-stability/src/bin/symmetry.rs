@@ -14,7 +14,7 @@ use dlcore::cli::{RunArgs, positive_f32, positive_usize};
 use dlcore::data::images::{self, ImageSet};
 use dlcore::init::Init;
 use dlcore::plot::{Chart, Legend, Series, Tile, image_grid, panels};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use init_stability::flow::init_label;
 use init_stability::sci;
 use init_stability::symmetry::{SymmetryConfig, SymmetryRun, first_layer, train_steps};
@@ -82,7 +82,7 @@ fn unit_images(run: &SymmetryRun, show: usize) -> Vec<Vec<f32>> {
 fn run(args: &Args) -> anyhow::Result<()> {
     let (train, test) = images::load_both_or_fetch(args.dataset, &images::default_data_dir())?;
     let out = args.run.out_dir("symmetry");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let config = SymmetryConfig {
         hidden: args.hidden,
         activation: args.activation,

@@ -12,7 +12,7 @@ use dlcore::cli::{RunArgs, positive_f32, positive_usize};
 use dlcore::data::images::{self, ImageSet};
 use dlcore::init::Init;
 use dlcore::plot::{Chart, Legend, Series, Style, panels};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use init_stability::flow::init_label;
 use init_stability::sci;
 use init_stability::training::{Curves, TrainConfig, train};
@@ -91,7 +91,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         },
     ];
     let out = args.run.out_dir("training-vs-init");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let total = (train_set.len() * args.epochs * args.inits.len() * networks.len()) as u64;
     let bar = dlcore::progress::items(total, "training");
 

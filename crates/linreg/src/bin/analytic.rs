@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use dlcore::cli::RunArgs;
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use linreg::cli::{TrainingArgs, with_config, with_estimate};
 use linreg::{Estimate, History, analytic, report, scratch};
 
@@ -25,7 +25,7 @@ struct Args {
 fn run(args: &Args) -> anyhow::Result<()> {
     let config = args.training.config();
     let out = args.run.out_dir("analytic");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let mut rng = args.run.rng();
     let data = linreg::synthetic_data(&config, &mut rng);
 

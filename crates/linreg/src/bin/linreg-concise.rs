@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use dlcore::cli::RunArgs;
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use linreg::cli::{TrainingArgs, with_config, with_estimate};
 use linreg::{Estimate, History, concise, report, scratch};
 
@@ -25,7 +25,7 @@ struct Args {
 fn run(args: &Args) -> anyhow::Result<()> {
     let config = args.training.config();
     let out = args.run.out_dir("linreg-concise");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
 
     // Two runs from the same seed: same data, same initial weights, same batches.
     let mut rng = args.run.rng();

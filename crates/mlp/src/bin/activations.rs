@@ -9,7 +9,7 @@ use clap::Parser;
 use dlcore::activation::Activation;
 use dlcore::cli::RunArgs;
 use dlcore::plot::{Chart, Series, panels};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 
 /// Plot every activation with its derivative and print their values.
 #[derive(Debug, Parser)]
@@ -59,7 +59,7 @@ fn table(points: &[f32], f: impl Fn(Activation, f32) -> f32) -> String {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("activations");
-    let recorder = Recorder::create(&out)?;
+    let recorder = args.run.recorder(&out)?;
     let charts: Vec<Chart> = Activation::ALL.into_iter().map(figure).collect();
     let svg = out.join("activations.svg");
     panels(&svg, &charts, 3)?;

@@ -13,7 +13,7 @@ use dlcore::cli::{RunArgs, positive_f32, positive_usize};
 use dlcore::data::images::{self, CLASSES, ImageSet};
 use dlcore::init::Init;
 use dlcore::plot::{Chart, Legend, Series, Style, panels};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use dlcore::seeded_rng;
 use mlp::speed::median;
 use mlp::{Config, EpochReport};
@@ -75,7 +75,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let (train, test) = images::load_both_or_fetch(args.dataset, &images::default_data_dir())?;
     let config = d2l_config(args);
     let out = args.run.out_dir("d2l-mlp");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let mut runs: Vec<(u64, Vec<EpochReport>)> = Vec::with_capacity(seeds.len());
     for &seed in &seeds {
         let label = format!("seed {seed}: epoch 1/{}", args.epochs);
@@ -87,7 +87,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
             CLASSES,
             &mut seeded_rng(seed),
             |n| bar.inc(n as u64),
-            |r| {
+            |r, _| {
                 bar.println(format!(
                     "seed {seed}, epoch {}: train loss {:.4}, test accuracy {:.4}",
                     r.epoch,

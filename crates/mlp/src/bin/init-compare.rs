@@ -10,7 +10,7 @@ use clap::Parser;
 use dlcore::cli::{RunArgs, positive_f32, positive_usize};
 use dlcore::data::images::{self, CLASSES, ImageSet, standardize};
 use dlcore::plot::{Chart, Legend, Series, Style, panels};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use mlp::EpochReport;
 use mlp::init_compare::{VARIANTS, Variant, config, initial_logit_std};
 
@@ -49,7 +49,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         println!("standardized the pixels with mean {:.4} and sd {:.4}", s.mean, s.std);
     }
     let out = args.run.out_dir("init-compare");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let probe = test.x.columns(0, 1000).into_owned();
     let mut outcomes = Vec::with_capacity(VARIANTS.len());
     for (index, variant) in VARIANTS.iter().enumerate() {
@@ -64,7 +64,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
             CLASSES,
             &mut args.run.rng(),
             |n| bar.inc(n as u64),
-            |r| {
+            |r, _| {
                 bar.println(format!(
                     "  epoch {}: train loss {:.4}, {}, dead outputs {}, blocked {:.1}%",
                     r.epoch,

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use dlcore::cli::{RunArgs, positive_usize};
 use dlcore::data::images::{self, ImageSet};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use mlp::speed::{reference_workloads, sgemm_gflops, time_workload};
 
 /// Seconds per MNIST epoch of the two reference MLPs, and examples per second.
@@ -27,7 +27,7 @@ struct Args {
 fn run(args: &Args) -> anyhow::Result<()> {
     let (train, test) = images::load_both_or_fetch(ImageSet::Mnist, &images::default_data_dir())?;
     let out = args.run.out_dir("mlp-bench");
-    let recorder = Recorder::create(&out)?;
+    let recorder = args.run.recorder(&out)?;
     let gflops = sgemm_gflops(1.0);
     let mut summary = Summary::new("mlp-bench", args.run.seed)
         .param("epochs", args.epochs)

@@ -11,7 +11,7 @@ use clap::Parser;
 use dlcore::cli::{RunArgs, positive_usize};
 use dlcore::gradcheck::{max_relative_error, numeric_gradient};
 use dlcore::init::Init;
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use mlp::perceptron::{perceptron_loss, sigmoid_perceptrons};
 use nalgebra::DMatrix;
 
@@ -31,7 +31,7 @@ const TOLERANCE: f32 = 1e-3;
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("perceptron-grads");
-    let recorder = Recorder::create(&out)?;
+    let recorder = args.run.recorder(&out)?;
     let mut rng = args.run.rng();
     let normal = Init::Normal { std: 1.0 };
     let x = normal.matrix(args.features, 1, &mut rng);

@@ -13,7 +13,7 @@ use dlcore::cli::{RunArgs, positive_usize};
 use dlcore::data::dataset::Labeled;
 use dlcore::data::images::{self, Split};
 use dlcore::plot::{Tile, image_grid};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use mlp::checkpoint::Checkpoint;
 use mlp::inspect::{Predictions, confusion_table, predict_all, probabilities, top_k};
 
@@ -62,7 +62,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     }
     let names = dataset.class_names();
     let out = args.run.out_dir("predict");
-    let recorder = Recorder::create(&out)?;
+    let recorder = args.run.recorder(&out)?;
 
     // The asked-for images, as one batch.
     let picked = test.subset(&args.index);

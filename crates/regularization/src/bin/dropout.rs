@@ -11,7 +11,7 @@ use dlcore::cli::{RunArgs, positive_f32, positive_usize, unit_interval_f32};
 use dlcore::data::images::{self, CLASSES, ImageSet};
 use dlcore::init::Init;
 use dlcore::plot::{Chart, Legend, Series, panels};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use regularization::dropout_mlp::{DropoutConfig, EpochReport, RunRngs, train};
 use regularization::median;
 
@@ -85,7 +85,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     };
     let configs = [with.clone(), with.without_dropout()];
     let out = args.run.out_dir("dropout");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let seeds = args.seeds.clone().unwrap_or_else(|| (0..3).map(|i| args.run.seed + i).collect());
     if seeds.is_empty() {
         anyhow::bail!("--seeds: give at least one seed");

@@ -9,7 +9,7 @@ use clap::Parser;
 use dlcore::cli::{RunArgs, non_negative_f32, positive_usize};
 use dlcore::data::split::k_fold;
 use dlcore::plot::{Chart, Legend, Series, Style, line_chart};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use regularization::cross_validation::{
     CvScore, DegreeScore, degree_scores, lowest_validation, simplest_within_one_std_error,
 };
@@ -42,7 +42,7 @@ struct Args {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("kfold");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let data = poly_data(args.train_examples, args.test_examples, args.noise, &mut data_rng(args.run.seed));
     let folds = k_fold(data.train.len(), args.k, &mut args.run.rng())?;
     let scores = degree_scores(&data.train, 1..=args.max_degree, &folds);

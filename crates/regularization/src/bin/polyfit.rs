@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Parser;
 use dlcore::cli::{RunArgs, non_negative_f32, positive_f32, positive_usize};
 use dlcore::plot::{Chart, Legend, Series, Style, line_chart, panels};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use regularization::polyfit::{
     NOISE_STD, PolyData, PolyfitConfig, Polynomial, Setting, SettingResult, data_rng, fit_setting, poly_data,
 };
@@ -56,7 +56,7 @@ struct Args {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("polyfit");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let data = poly_data(args.train_examples, args.test_examples, args.noise, &mut data_rng(args.run.seed));
     let mut rng = args.run.rng();
     let config = PolyfitConfig {

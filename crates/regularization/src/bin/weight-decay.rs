@@ -11,7 +11,7 @@ use clap::Parser;
 use dlcore::cli::{RunArgs, non_negative_f32, positive_f32, positive_usize};
 use dlcore::data::split::k_fold;
 use dlcore::plot::{Chart, Legend, Series, Style, line_chart, panels};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use regularization::cross_validation::{CvScore, lowest_validation, simplest_within_one_std_error};
 use regularization::regression::SgdConfig;
 use regularization::significant;
@@ -63,7 +63,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         anyhow::bail!("--sweep-min ({}) must not exceed --sweep-max ({})", args.sweep_min, args.sweep_max);
     }
     let out = args.run.out_dir("weight-decay");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let mut rng = args.run.rng();
     let data = decay_data(args.train_examples, args.test_examples, &mut rng);
     let start = ScratchLinear::init(FEATURES, &mut rng);

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use dlcore::cli::{RunArgs, positive_f32, positive_usize};
 use dlcore::data::images::{self, ImageSet};
-use dlcore::record::{Recorder, Summary};
+use dlcore::record::Summary;
 use softmax::compare::{Comparison, ObjectiveRun, train_with_objective};
 use softmax::figures::{accuracy_chart, push_chart};
 use softmax::objective::{Objective, push_on_true_logit};
@@ -75,7 +75,7 @@ fn table(runs: &[ObjectiveRun], level: f32) -> String {
 fn run(args: &Args) -> anyhow::Result<()> {
     let (train, test) = images::load_both_or_fetch(args.dataset, &images::default_data_dir())?;
     let out = args.run.out_dir("mse-vs-ce");
-    let mut recorder = Recorder::create(&out)?;
+    let mut recorder = args.run.recorder(&out)?;
     let setup = Comparison {
         config: Config { batch_size: args.batch_size, epochs: args.epochs, classes: CLASSES, lr: args.lr },
         weight_std: args.weight_std,
