@@ -112,7 +112,15 @@ try {
   context.setDefaultTimeout(30_000);
   await mkdir(options.screenshots, { recursive: true });
   for (const name of pages) {
-    report.pages.push(await checkPage(context, name));
+    try {
+      report.pages.push(await checkPage(context, name));
+    } catch (error) {
+      // A page that never finishes loading (a request that hangs) is the page's
+      // problem, not the check's: record it and go on to the next page.
+      const detail = `the page did not finish loading: ${error.message.split('\n')[0]}`;
+      console.log(`book: ${name}: ${detail}`);
+      report.pages.push({ page: name, images: 0, math: 0, screenshot: '', problems: [{ kind: 'load', detail }] });
+    }
   }
 } finally {
   await browser.close();
