@@ -1,5 +1,5 @@
 //! `cargo xtask book`: builds the mdBook in book/ into book/book/ and checks that it
-//! reads offline.
+//! reads offline; `cargo xtask book --check` then opens it in a browser too.
 //!
 //! 1. `mdbook` and `mdbook-katex` must be on PATH at the versions pinned in
 //!    book/tools.env (otherwise: one line with the `cargo install` command).
@@ -13,7 +13,12 @@
 //!    file is only logged by mdBook, not fatal).
 //! 4. The HTML is verified: math was rendered at build time (`class="katex"`), no
 //!    KaTeX error, every page with math links the book's own stylesheet, and no page
-//!    loads a stylesheet or script from the network.
+//!    loads a stylesheet or script from the network. These checks read the HTML text
+//!    and need no browser.
+//! 5. With `--check` only: every page of SUMMARY.md is opened in headless Chromium
+//!    (`book_check`), which fails on what only a browser sees (an image that does
+//!    not draw, a stylesheet or font that does not load, any request off the
+//!    machine) and saves a screenshot of each page under target/book-check/.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -29,13 +34,25 @@ const PINS_FILE: &str = "book/tools.env";
 /// Written last into book/src/katex/: the KaTeX version the assets came from.
 const KATEX_STAMP: &str = "katex-version.txt";
 
-pub fn run(root: &Path) -> Result<()> {
+/// Builds and verifies the book; with `browser_check`, then opens every chapter
+/// in headless Chromium (`book_check`).
+pub fn run(root: &Path, browser_check: bool) -> Result<()> {
+    prepare(root)?;
+    check_includes(&root.join("book").join("src"))?;
+    build(&root.join("book"))?;
+    verify(&root.join("book").join("book"))?;
+    if browser_check {
+        crate::book_check::run(root)?;
+    }
+    Ok(())
+}
+
+/// The pinned tools are installed and KaTeX's assets are in book/src/katex/:
+/// what any mdBook build with the project's book.toml needs.
+pub fn prepare(root: &Path) -> Result<()> {
     let pins = Pins::read(&root.join(PINS_FILE))?;
     check_tools(&pins)?;
-    ensure_katex_assets(root, &pins)?;
-    check_includes(&root.join("book").join("src"))?;
-    build(root)?;
-    verify(&root.join("book").join("book"))
+    ensure_katex_assets(root, &pins)
 }
 
 /// The versions of book/tools.env.
@@ -278,24 +295,21 @@ pub fn has_anchor(source: &str, name: &str) -> bool {
     marked("ANCHOR:") && marked("ANCHOR_END:")
 }
 
-/// `mdbook build book`, passing its log through and failing on any logged error.
-fn build(root: &Path) -> Result<()> {
-    println!("book: mdbook build book");
-    let output = Command::new("mdbook")
-        .arg("build")
-        .arg(root.join("book"))
-        .current_dir(root)
-        .output()
-        .context("running `mdbook build`")?;
+/// `mdbook build <book_dir>`, passing its log through and failing on any logged
+/// error.
+pub fn build(book_dir: &Path) -> Result<()> {
+    println!("book: mdbook build {}", book_dir.display());
+    let output =
+        Command::new("mdbook").arg("build").arg(book_dir).output().context("running `mdbook build`")?;
     let log =
         format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     eprint!("{log}");
     if !output.status.success() {
-        bail!("`mdbook build book` failed ({})", output.status);
+        bail!("`mdbook build {}` failed ({})", book_dir.display(), output.status);
     }
     let errors = log.lines().filter(|line| is_error_line(line)).count();
     if errors > 0 {
-        bail!("`mdbook build book` logged {errors} error(s) (above), such as a missing include");
+        bail!("`mdbook build` logged {errors} error(s) (above), such as a missing include");
     }
     Ok(())
 }

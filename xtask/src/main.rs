@@ -4,6 +4,7 @@
 
 mod bench;
 mod book;
+mod book_check;
 mod data;
 mod plots;
 mod ptx;
@@ -33,7 +34,13 @@ enum Command {
         check: bool,
     },
     /// Build the book (mdBook with KaTeX rendered at build time) into book/book/.
-    Book,
+    Book {
+        /// Then open every chapter in headless Chromium and fail on a broken image,
+        /// a KaTeX error, a failed stylesheet/font/script or any request off the
+        /// machine; screenshots go to target/book-check/screenshots/.
+        #[arg(long)]
+        check: bool,
+    },
     /// Measure the CPU training path: FMA peak, matrix products, MNIST epochs
     /// (and PyTorch's, with --vs-pytorch).
     Bench(bench::BenchArgs),
@@ -56,7 +63,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Data(args) => data::run(&root, &args),
         Command::Plots { check } => plots::run(&root, check),
-        Command::Book => book::run(&root),
+        Command::Book { check } => book::run(&root, check),
         Command::Bench(args) => bench::run(&root, &args),
         Command::Ptx(args) => ptx::run(&root, &args),
         Command::Tensorboard(args) => tensorboard::run(&root, &args),
