@@ -24,8 +24,10 @@ pub enum Error {
     Diverged { loss: f32, epoch: usize, lr: f32 },
 
     /// A run's output directory cannot be created or written.
-    #[error("cannot write the run directory {}: {source} — pass --out with a directory you can write to", path.display())]
-    RunDirectory { path: PathBuf, source: std::io::Error },
+    /// (`reason` is part of the message, not a separate cause, so the one line says
+    /// it once.)
+    #[error("cannot write the run directory {}: {reason} — pass --out with a directory you can write to", path.display())]
+    RunDirectory { path: PathBuf, reason: std::io::Error },
 
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]

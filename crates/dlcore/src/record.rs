@@ -209,7 +209,7 @@ impl Recorder {
     /// Binaries create their recorder before they train, so a directory that cannot
     /// be written is reported before any time is spent.
     pub fn create_with(dir: &Path, tensorboard: bool) -> Result<Recorder> {
-        let unwritable = |source: std::io::Error| Error::RunDirectory { path: dir.to_path_buf(), source };
+        let unwritable = |reason: std::io::Error| Error::RunDirectory { path: dir.to_path_buf(), reason };
         fs::create_dir_all(dir).map_err(unwritable)?;
         let mut stale: Vec<PathBuf> =
             [METRICS_FILE, HISTOGRAMS_FILE, SUMMARY_FILE].map(|n| dir.join(n)).into();
@@ -601,6 +601,8 @@ mod tests {
             assert!(matches!(error, Error::RunDirectory { .. }), "{error:?}");
             let message = error.to_string();
             assert!(message.contains("pass --out") && !message.contains('\n'), "{message}");
+            // The reason is in the line, not a cause that `error: {e:#}` would repeat.
+            assert!(std::error::Error::source(&error).is_none());
         }
     }
 
