@@ -68,3 +68,8 @@ pub fn parse_point(s: &str) -> Result<[f32; 2], String> {
 pub fn point_text([x, y]: [f32; 2]) -> String {
     format!("({x:.3}, {y:.3})")
 }
+
+/// `(0, -0.5)`: a point as short as it was typed, for legends and titles.
+pub fn point_short([x, y]: [f32; 2]) -> String {
+    format!("({x}, {y})")
+}

@@ -13,7 +13,7 @@ use dlcore::record::{Recorder, Summary};
 use init_stability::descent::{Trajectory, descend};
 use init_stability::figures::{path, surface_grid};
 use init_stability::surfaces::{Himmelblau, Saddle, Surface};
-use init_stability::{distinct, parse_point, point_text, sci};
+use init_stability::{distinct, parse_point, point_short, point_text, sci};
 
 /// Where gradient descent ends depends on where it starts (Himmelblau's function),
 /// and a saddle holds plain descent far longer than descent with momentum.
@@ -96,7 +96,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     )
     .level_name("f(x, y)");
     for (i, (start, trajectory)) in args.starts.iter().zip(&runs).enumerate() {
-        chart = chart.path(path(format!("from {}", compact(*start)), trajectory, i + 1));
+        chart = chart.path(path(format!("from {}", point_short(*start)), trajectory, i + 1));
     }
     let himmelblau_svg = out.join("landscape-himmelblau.svg");
     contour(&himmelblau_svg, &chart)?;
@@ -219,10 +219,6 @@ fn distance(a: [f32; 2], b: [f32; 2]) -> f32 {
     (a[0] - b[0]).hypot(a[1] - b[1])
 }
 
-/// `(0, -0.5)`: a start as the user typed it, for legends.
-fn compact([x, y]: [f32; 2]) -> String {
-    format!("({x}, {y})")
-}
 
 fn main() -> ExitCode {
     dlcore::cli::report(run(&Args::parse()))
