@@ -739,9 +739,20 @@ pub fn contour(path: &Path, chart: &ContourChart) -> Result<()> {
             let color = palette(series.color.unwrap_or(i));
             let points = finite(series);
             if matches!(series.style, Style::Points | Style::LinePoints) {
-                ctx.draw_series(
-                    points.iter().copied().filter(|&p| inside(p)).map(|p| Circle::new(p, 2, color.filled())),
-                )?;
+                // A run that settles puts hundreds of iterates on one spot; a marker
+                // within a few pixels of the last one drawn adds nothing to see but
+                // bytes, so it is skipped.
+                let mut last_drawn: Option<(i32, i32)> = None;
+                let mut markers = Vec::new();
+                for p in points.iter().copied().filter(|&p| inside(p)) {
+                    let (px, py) = ctx.backend_coord(&p);
+                    let far = last_drawn.is_none_or(|(lx, ly)| (px - lx).pow(2) + (py - ly).pow(2) >= 9);
+                    if far {
+                        last_drawn = Some((px, py));
+                        markers.push(Circle::new(p, 2, color.filled()));
+                    }
+                }
+                ctx.draw_series(markers)?;
             }
         }
         for (i, series) in chart.paths.iter().enumerate() {
