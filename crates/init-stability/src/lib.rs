@@ -66,7 +66,9 @@ pub fn parse_point(s: &str) -> Result<[f32; 2], String> {
 
 /// `(x, y)` for tables: `(3.000, 2.000)`.
 pub fn point_text([x, y]: [f32; 2]) -> String {
-    format!("({x:.3}, {y:.3})")
+    // Rounded first, and + 0.0 turns −0 into 0: no "-0.000" in a table.
+    let tidy = |v: f32| (v * 1000.0).round() / 1000.0 + 0.0;
+    format!("({:.3}, {:.3})", tidy(x), tidy(y))
 }
 
 /// `(0, -0.5)`: a point as short as it was typed, for legends and titles.
