@@ -763,7 +763,9 @@ pub fn contour(path: &Path, chart: &ContourChart) -> Result<()> {
                 ctx.draw_series([Circle::new(first, 6, WHITE.filled()), Circle::new(first, 6, line)])?;
             }
             if let Some(&last) = points.last().filter(|&&p| inside(p)) {
-                ctx.draw_series([EmptyElement::at(last) + Rectangle::new([(-5, -5), (5, 5)], color.filled())])?;
+                ctx.draw_series([
+                    EmptyElement::at(last) + Rectangle::new([(-5, -5), (5, 5)], color.filled())
+                ])?;
             }
         }
 
@@ -777,7 +779,9 @@ pub fn contour(path: &Path, chart: &ContourChart) -> Result<()> {
         let grey = RGBColor(90, 90, 90);
         for (i, series) in chart.paths.iter().enumerate().filter(|(_, s)| !s.name.is_empty()) {
             let color = palette(series.color.unwrap_or(i));
-            let segment = |a: i32, b: i32| PathElement::new(vec![(x0 + a, row_y), (x0 + b, row_y)], color.stroke_width(2));
+            let segment = |a: i32, b: i32| {
+                PathElement::new(vec![(x0 + a, row_y), (x0 + b, row_y)], color.stroke_width(2))
+            };
             match series.style {
                 Style::Dashed => {
                     key_area.draw(&segment(0, 9))?;
@@ -808,7 +812,8 @@ pub fn contour(path: &Path, chart: &ContourChart) -> Result<()> {
             key_area.draw_text(&chart.level_name, &font, (x0, row_y))?;
             row_y += ROW;
             for i in (0..levels.len()).rev() {
-                let sample = PathElement::new(vec![(x0, row_y), (x0 + SAMPLE, row_y)], shade(i).stroke_width(2));
+                let sample =
+                    PathElement::new(vec![(x0, row_y), (x0 + SAMPLE, row_y)], shade(i).stroke_width(2));
                 key_area.draw(&sample)?;
                 key_area.draw_text(&level_labels[i], &font, (x0 + SAMPLE + 8, row_y))?;
                 row_y += ROW - 4;
@@ -873,9 +878,9 @@ fn iso_lines(grid: &Grid, level: f64) -> Vec<Vec<(f64, f64)>> {
                     cut.push(k);
                 }
             }
-            match cut.as_slice() {
-                &[k1, k2] => segments.push((edges[k1], edges[k2])),
-                &[_, _, _, _] => {
+            match *cut.as_slice() {
+                [k1, k2] => segments.push((edges[k1], edges[k2])),
+                [_, _, _, _] => {
                     // Corners 0 and 2 are on one side, 1 and 3 on the other. If the
                     // centre sides with corner 0, corners 0 and 2 connect through it
                     // and the lines cut off corners 1 and 3; otherwise the reverse.
@@ -1739,7 +1744,8 @@ mod tests {
         for line in &lines {
             assert!(line.iter().all(|&(x, y)| x * y >= -1e-12), "{line:?} crosses into x·y < 0");
         }
-        let pieces = clip_polyline(&[(0.0, 0.0), (2.0, 0.0), (2.0, 0.5), (0.5, 0.5)], (-1.0, 1.0), (-1.0, 1.0));
+        let pieces =
+            clip_polyline(&[(0.0, 0.0), (2.0, 0.0), (2.0, 0.5), (0.5, 0.5)], (-1.0, 1.0), (-1.0, 1.0));
         assert_eq!(pieces, vec![vec![(0.0, 0.0), (1.0, 0.0)], vec![(1.0, 0.5), (0.5, 0.5)]]);
         assert!(clip_polyline(&[(5.0, 5.0), (6.0, 6.0)], (-1.0, 1.0), (-1.0, 1.0)).is_empty());
     }
@@ -1748,7 +1754,8 @@ mod tests {
     fn contour_writes_svg_and_rejects_a_ragged_grid() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("contour.svg");
-        let grid = Grid::sample((-3.0, 3.0), (-3.0, 3.0), 60, 60, |x, y| (x * x + y - 1.0).powi(2) + y * y + 0.01);
+        let grid =
+            Grid::sample((-3.0, 3.0), (-3.0, 3.0), 60, 60, |x, y| (x * x + y - 1.0).powi(2) + y * y + 0.01);
         let levels = log_levels(0.01, 100.0);
         assert_eq!(levels.first(), Some(&0.01));
         assert_eq!(levels.len(), 13);

@@ -49,7 +49,7 @@ impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "diverged: the loss reached {:e} at step {} — lower the learning rate (it was {})",
+            "diverged: the loss reached {:.2e} at step {} — lower the learning rate (it was {})",
             self.loss, self.step, self.lr
         )
     }

@@ -12,7 +12,9 @@ pub const GRID_SIDE: usize = 201;
 
 /// `surface` sampled over the rectangle, for [`dlcore::plot::contour`].
 pub fn surface_grid(surface: &dyn Surface, x_range: (f64, f64), y_range: (f64, f64)) -> Grid {
-    Grid::sample(x_range, y_range, GRID_SIDE, GRID_SIDE, |x, y| f64::from(surface.value([x as f32, y as f32])))
+    Grid::sample(x_range, y_range, GRID_SIDE, GRID_SIDE, |x, y| {
+        f64::from(surface.value([x as f32, y as f32]))
+    })
 }
 
 /// A trajectory as a path with a marker at every iterate, in palette colour `color`.

@@ -57,7 +57,8 @@ fn loss_of(data: &Dataset, w: &[f64], b: f64) -> f64 {
 /// few features make a tiny, well-conditioned system.
 fn least_squares_loss(data: &Dataset) -> f64 {
     let (d, n) = (data.features(), data.len());
-    let design = DMatrix::<f64>::from_fn(n, d + 1, |i, j| if j < d { f64::from(data.x[(j, i)]) } else { 1.0 });
+    let design =
+        DMatrix::<f64>::from_fn(n, d + 1, |i, j| if j < d { f64::from(data.x[(j, i)]) } else { 1.0 });
     let targets = DVector::<f64>::from_iterator(n, data.y.iter().map(|&y| f64::from(y)));
     let gram = design.transpose() * &design;
     let rhs = design.transpose() * targets;
@@ -81,13 +82,20 @@ pub struct RegressionRun {
 /// (reshuffled every pass over the data), with L − L* on the whole data set after
 /// every step. As in [`crate::descent::descend`], each step is one "epoch" of the
 /// step schedule, so the rate drops every `step_size` steps.
-pub fn train(problem: &Regression, mut sgd: Sgd, steps: usize, batch_size: usize, rng: &mut Rng) -> RegressionRun {
+pub fn train(
+    problem: &Regression,
+    mut sgd: Sgd,
+    steps: usize,
+    batch_size: usize,
+    rng: &mut Rng,
+) -> RegressionRun {
     let features = problem.data.features();
     let mut model = Linear::from_parameters(DMatrix::zeros(1, features), DMatrix::zeros(1, 1));
     let mut batches = Batches::new(problem.data.len(), batch_size);
     let mut guard = DivergenceGuard::new();
     let start = problem.loss(&model);
-    let mut run = RegressionRun { excess: vec![start - problem.optimal_loss], lrs: Vec::new(), diverged: None };
+    let mut run =
+        RegressionRun { excess: vec![start - problem.optimal_loss], lrs: Vec::new(), diverged: None };
     let mut step = 0;
     'passes: while step < steps {
         for indices in batches.shuffled(rng) {

@@ -44,7 +44,7 @@ impl Surface for Himmelblau {
 impl Himmelblau {
     /// The four minima (to six decimals; all four have f = 0).
     pub const MINIMA: [[f32; 2]; 4] =
-        [[3.0, 2.0], [-2.805_118, 3.131_312], [-3.779_310, -3.283_186], [3.584_428, -1.848_126]];
+        [[3.0, 2.0], [-2.805_118, 3.131_312], [-3.779_31, -3.283_186], [3.584_428, -1.848_126]];
 
     /// The one local maximum, between the four minima, where f ≈ 181.6.
     pub const MAXIMUM: [f32; 2] = [-0.270_845, -0.923_039];

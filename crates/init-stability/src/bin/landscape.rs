@@ -65,9 +65,10 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let himmelblau = Himmelblau;
     let mut runs: Vec<Trajectory> = Vec::new();
     for &start in &args.starts {
-        let trajectory = descend(&himmelblau, start, Sgd::new(args.lr), args.steps)
-            .converged()
-            .with_context(|| format!("gradient descent on Himmelblau's function from {}", point_text(start)))?;
+        let trajectory =
+            descend(&himmelblau, start, Sgd::new(args.lr), args.steps).converged().with_context(|| {
+                format!("gradient descent on Himmelblau's function from {}", point_text(start))
+            })?;
         runs.push(trajectory);
     }
 
@@ -122,10 +123,13 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .log_y()
         .hline(std::f64::consts::SQRT_2, "the minima, at distance √2");
     for (i, (name, trajectory)) in saddle_trajectories.iter().enumerate() {
-        let distances = trajectory.points.iter().enumerate().map(|(step, &[x, y])| {
-            (step as f64, f64::from(x).hypot(f64::from(y)))
-        });
-        let heights = trajectory.points.iter().enumerate().map(|(step, &[_, y])| (step as f64, f64::from(y.abs())));
+        let distances = trajectory
+            .points
+            .iter()
+            .enumerate()
+            .map(|(step, &[x, y])| (step as f64, f64::from(x).hypot(f64::from(y))));
+        let heights =
+            trajectory.points.iter().enumerate().map(|(step, &[_, y])| (step as f64, f64::from(y.abs())));
         chart = chart
             .series(Series::new(format!("{name}: ‖(x, y)‖"), distances).color(i + 1))
             .series(Series::new(format!("{name}: |y|"), heights).color(i + 1).dashed());
@@ -176,13 +180,18 @@ fn run(args: &Args) -> anyhow::Result<()> {
     print!("{markdown}");
 
     let mut markdown = String::new();
-    let _ = writeln!(markdown, "| run (learning rate {}) | first step with \\|y\\| > 1 | end after {} steps |", args.saddle_lr, args.saddle_steps);
+    let _ = writeln!(
+        markdown,
+        "| run (learning rate {}) | first step with \\|y\\| > 1 | end after {} steps |",
+        args.saddle_lr, args.saddle_steps
+    );
     let _ = writeln!(markdown, "|---|---:|---|");
     let mut escape_steps = Vec::new();
     for (name, trajectory) in &saddle_trajectories {
         let escape = trajectory.first_step_where(left_saddle);
         escape_steps.push(escape.map_or(f64::NAN, |s| s as f64));
-        let shown = escape.map_or_else(|| format!("not within {} steps", args.saddle_steps), |s| s.to_string());
+        let shown =
+            escape.map_or_else(|| format!("not within {} steps", args.saddle_steps), |s| s.to_string());
         let _ = writeln!(markdown, "| {name} | {shown} | {} |", point_text(trajectory.end()));
     }
     let saddle_md = out.join("landscape-saddle.md");
@@ -218,7 +227,6 @@ fn run(args: &Args) -> anyhow::Result<()> {
 fn distance(a: [f32; 2], b: [f32; 2]) -> f32 {
     (a[0] - b[0]).hypot(a[1] - b[1])
 }
-
 
 fn main() -> ExitCode {
     dlcore::cli::report(run(&Args::parse()))

@@ -99,7 +99,11 @@ fn table(heading: &str, steps: usize, rows: &[Row], median: bool) -> String {
         let reached = r.steps_to_close.map_or_else(|| "never".to_string(), |s| s.to_string());
         let (last, tail) = match r.diverged {
             Some(d) => (
-                format!("**diverged** at step {}: the loss reached {}, run stopped", d.step, sci(f64::from(d.loss))),
+                format!(
+                    "**diverged** at step {}: the loss reached {}, run stopped",
+                    d.step,
+                    sci(f64::from(d.loss))
+                ),
                 "—".to_string(),
             ),
             None => (sci(r.last), sci(r.tail_median)),
@@ -138,13 +142,20 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .regression_lrs
         .iter()
         .map(|&lr| {
-            let run = train(&problem, Sgd::new(lr), args.regression_steps, args.batch_size, &mut dlcore::seeded_rng(data_seed));
+            let run = train(
+                &problem,
+                Sgd::new(lr),
+                args.regression_steps,
+                args.batch_size,
+                &mut dlcore::seeded_rng(data_seed),
+            );
             (format!("lr {lr}"), run)
         })
         .collect();
     let decay = Sgd::new(args.decay_lr).with_step_schedule(args.decay_every, args.decay_gamma);
     let decay_name = format!("lr {} × {} every {} steps", args.decay_lr, args.decay_gamma, args.decay_every);
-    let decayed = train(&problem, decay, args.regression_steps, args.batch_size, &mut dlcore::seeded_rng(data_seed));
+    let decayed =
+        train(&problem, decay, args.regression_steps, args.batch_size, &mut dlcore::seeded_rng(data_seed));
     regression_runs.push((decay_name, decayed));
 
     for (what, diverged) in surface_runs
@@ -230,12 +241,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .zip(&surface_runs)
         .map(|((lr, values), r)| row(format!("lr {lr}"), values, r.diverged))
         .collect();
-    let mut markdown = table(
-        &format!("Himmelblau from {}, f(x, y)", point_text(args.start)),
-        args.steps,
-        &rows,
-        false,
-    );
+    let mut markdown =
+        table(&format!("Himmelblau from {}, f(x, y)", point_text(args.start)), args.steps, &rows, false);
     let surface_md = out.join("learning-rate-himmelblau.md");
     dlcore::atomic_file::write_bytes(&surface_md, markdown.as_bytes()).context("writing the table")?;
     print!("{markdown}");
@@ -282,7 +289,6 @@ fn run(args: &Args) -> anyhow::Result<()> {
     );
     Ok(())
 }
-
 
 fn main() -> ExitCode {
     dlcore::cli::report(run(&Args::parse()))
