@@ -334,6 +334,45 @@ pub const JOBS: &[PlotJob] = &[
             ("training-vs-init.md", "generated/init-stability/training-vs-init.md"),
         ],
     },
+    PlotJob {
+        name: "init-stability-landscape",
+        krate: "init-stability",
+        bin: "landscape",
+        args: &[],
+        outputs: &[
+            ("landscape-himmelblau.svg", "figures/init-stability/landscape-himmelblau.svg"),
+            ("landscape-saddle.svg", "figures/init-stability/landscape-saddle.svg"),
+            ("landscape-saddle-distance.svg", "figures/init-stability/landscape-saddle-distance.svg"),
+            ("landscape-himmelblau.md", "generated/init-stability/landscape-himmelblau.md"),
+            ("landscape-saddle.md", "generated/init-stability/landscape-saddle.md"),
+        ],
+    },
+    PlotJob {
+        name: "init-stability-learning-rate",
+        krate: "init-stability",
+        bin: "learning-rate",
+        args: &[],
+        outputs: &[
+            ("learning-rate-himmelblau.svg", "figures/init-stability/learning-rate-himmelblau.svg"),
+            ("learning-rate-paths.svg", "figures/init-stability/learning-rate-paths.svg"),
+            ("learning-rate-regression.svg", "figures/init-stability/learning-rate-regression.svg"),
+            ("learning-rate-himmelblau.md", "generated/init-stability/learning-rate-himmelblau.md"),
+            ("learning-rate-regression.md", "generated/init-stability/learning-rate-regression.md"),
+        ],
+    },
+    PlotJob {
+        name: "init-stability-momentum",
+        krate: "init-stability",
+        bin: "momentum",
+        args: &[],
+        outputs: &[
+            ("momentum-paths-0.svg", "figures/init-stability/momentum-paths-0.svg"),
+            ("momentum-paths-0.5.svg", "figures/init-stability/momentum-paths-0.5.svg"),
+            ("momentum-paths-0.9.svg", "figures/init-stability/momentum-paths-0.9.svg"),
+            ("momentum-loss.svg", "figures/init-stability/momentum-loss.svg"),
+            ("momentum.md", "generated/init-stability/momentum.md"),
+        ],
+    },
 ];
 
 /// The figure and table `cargo xtask bench` writes into the book. `plots` checks

@@ -1,5 +1,6 @@
 //! Figures for the book: line charts (with d2l's `semilogy`), scatter plots, panels of
-//! charts, histograms, stacked histograms over steps or layers, and image grids.
+//! charts, histograms, stacked histograms over steps or layers, image grids, and
+//! contour plots of a function of two variables with descent paths drawn on them.
 //!
 //! Every figure in the book comes from code, so these helpers aim for figures that need
 //! no touching up: a fixed palette, readable fonts, tick labels chosen by us rather than
@@ -526,6 +527,461 @@ pub fn image_grid(path: &Path, tiles: &[Tile<'_>], columns: usize) -> Result<()>
     drawn.map_err(|e| plot_error(path, e.0))?;
     let png = encode_png(&rgb, w, h).map_err(|e| plot_error(path, e.to_string()))?;
     atomic_file::write_bytes(path, &png)
+}
+
+// ---------------------------------------------------------------------------------
+// Contour plots: level sets of a function of two variables, with paths on top.
+
+/// A function of two variables sampled on a regular grid, for [`contour`]:
+/// `values[row * columns + column]` is f(x, y) at `x = x_range.0 + column · Δx`,
+/// `y = y_range.0 + row · Δy`, so row 0 is the bottom of the plot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    pub x_range: (f64, f64),
+    pub y_range: (f64, f64),
+    /// Samples along x (at least 2).
+    pub columns: usize,
+    /// Samples along y (at least 2).
+    pub rows: usize,
+    pub values: Vec<f64>,
+}
+
+impl Grid {
+    /// Samples `f` at `columns × rows` evenly spaced points of the rectangle, ends
+    /// included.
+    pub fn sample(
+        x_range: (f64, f64),
+        y_range: (f64, f64),
+        columns: usize,
+        rows: usize,
+        f: impl Fn(f64, f64) -> f64,
+    ) -> Grid {
+        let (columns, rows) = (columns.max(2), rows.max(2));
+        let mut grid = Grid { x_range, y_range, columns, rows, values: Vec::with_capacity(columns * rows) };
+        for row in 0..rows {
+            for column in 0..columns {
+                let (x, y) = grid.point(column as f64, row as f64);
+                grid.values.push(f(x, y));
+            }
+        }
+        grid
+    }
+
+    /// The point at fractional grid position (`column`, `row`).
+    fn point(&self, column: f64, row: f64) -> (f64, f64) {
+        let dx = (self.x_range.1 - self.x_range.0) / (self.columns - 1) as f64;
+        let dy = (self.y_range.1 - self.y_range.0) / (self.rows - 1) as f64;
+        (self.x_range.0 + column * dx, self.y_range.0 + row * dy)
+    }
+
+    fn at(&self, column: usize, row: usize) -> f64 {
+        self.values[row * self.columns + column]
+    }
+}
+
+/// Everything a [`contour`] figure shows: the level sets of a sampled function as
+/// iso-lines (darker for lower levels, with a key of their values), and paths (a
+/// descent's iterates) drawn on top with a hollow circle at the start and a filled
+/// square at the end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContourChart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// The sampled function; its ranges are the axes' ranges.
+    pub grid: Grid,
+    /// The values whose level sets are drawn (see [`linear_levels`], [`log_levels`]).
+    pub levels: Vec<f64>,
+    /// Heading of the key of levels, e.g. `f(x, y)`.
+    pub level_name: String,
+    /// The paths, in their [`Style`] (`LinePoints` marks every iterate) and colour.
+    /// Parts outside the grid's rectangle are cut off at its edge.
+    pub paths: Vec<Series>,
+    /// Figure size in pixels; the legend and the key of levels take about 200 pixels
+    /// on the right, outside the plot, so they never hide a path.
+    pub size: (u32, u32),
+}
+
+impl ContourChart {
+    /// A chart of `grid`'s level sets at `levels`, no paths yet, 880 × 640 pixels
+    /// (a plot about as tall as wide, beside the key).
+    pub fn new(title: impl Into<String>, grid: Grid, levels: Vec<f64>) -> Self {
+        ContourChart {
+            title: title.into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            grid,
+            levels,
+            level_name: "level".into(),
+            paths: Vec::new(),
+            size: (880, 640),
+        }
+    }
+
+    pub fn labels(mut self, x: impl Into<String>, y: impl Into<String>) -> Self {
+        self.x_label = x.into();
+        self.y_label = y.into();
+        self
+    }
+
+    pub fn level_name(mut self, name: impl Into<String>) -> Self {
+        self.level_name = name.into();
+        self
+    }
+
+    pub fn path(mut self, path: Series) -> Self {
+        self.paths.push(path);
+        self
+    }
+
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.size = (width, height);
+        self
+    }
+}
+
+/// About `count` round levels (1, 2, 2.5 or 5 times a power of ten apart) strictly
+/// inside `(lo, hi)`: for a function whose values span a range of one scale.
+pub fn linear_levels(lo: f64, hi: f64, count: usize) -> Vec<f64> {
+    let axis = Axis::linear(lo, hi, count.max(1), false);
+    axis.labels.iter().map(|(v, _)| *v).filter(|&v| lo < v && v < hi).collect()
+}
+
+/// Levels at 1, 2 and 5 times the powers of ten within `[lo, hi]` (both positive):
+/// for a function whose values span decades, such as Himmelblau's near its minima
+/// and far from them. Even steps would put every line in the steep outskirts.
+pub fn log_levels(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi >= lo && hi.is_finite()) {
+        return Vec::new();
+    }
+    let (d0, d1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    (d0..=d1)
+        .flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e)))
+        .filter(|&v| v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9))
+        .collect()
+}
+
+/// Draws a [`ContourChart`] as SVG.
+pub fn contour(path: &Path, chart: &ContourChart) -> Result<()> {
+    let grid = &chart.grid;
+    let ranges_ok = |(a, b): (f64, f64)| a.is_finite() && b.is_finite() && a < b;
+    if grid.columns < 2 || grid.rows < 2 || grid.values.len() != grid.columns * grid.rows {
+        return Err(plot_error(
+            path,
+            format!(
+                "a {}×{} grid needs {} values (and at least 2×2), got {}",
+                grid.columns,
+                grid.rows,
+                grid.columns * grid.rows,
+                grid.values.len()
+            ),
+        ));
+    }
+    if !ranges_ok(grid.x_range) || !ranges_ok(grid.y_range) {
+        return Err(plot_error(path, "the grid's x and y ranges must be finite and increasing"));
+    }
+    let mut levels: Vec<f64> = chart.levels.iter().copied().filter(|v| v.is_finite()).collect();
+    levels.sort_by(f64::total_cmp);
+    levels.dedup();
+    let lines: Vec<Vec<Vec<(f64, f64)>>> = levels.iter().map(|&level| iso_lines(grid, level)).collect();
+    let shade = |i: usize| {
+        let t = if levels.len() < 2 { 0.0 } else { i as f64 / (levels.len() - 1) as f64 };
+        mix(CONTOUR_LOW, CONTOUR_HIGH, t)
+    };
+    let level_labels: Vec<String> = levels.iter().map(|&v| level_label(v)).collect();
+    // Measuring text (to size the key) needs the font registered.
+    ensure_font().map_err(|m| plot_error(path, m))?;
+    let path_names: Vec<&str> =
+        chart.paths.iter().map(|s| s.name.as_str()).filter(|n| !n.is_empty()).collect();
+    let key_width = path_names
+        .iter()
+        .copied()
+        .chain(level_labels.iter().map(String::as_str))
+        .chain([chart.level_name.as_str(), "start", "end"])
+        .map(|t| text_width(t, LEGEND_SIZE))
+        .max()
+        .unwrap_or(0)
+        + 60;
+
+    render_svg(path, chart.size, |root| {
+        let (w, _) = root.dim_in_pixel();
+        let (plot_area, key_area) = root.split_horizontally(w.saturating_sub(key_width + 10));
+        let x = Axis::linear(grid.x_range.0, grid.x_range.1, target_ticks(&plot_area, true), false);
+        let y = Axis::linear(grid.y_range.0, grid.y_range.1, target_ticks(&plot_area, false), false);
+        let mut ctx = chart_builder(&plot_area, &chart.title, &y).build_cartesian_2d(x, y)?;
+        draw_mesh(&mut ctx, &chart.x_label, &chart.y_label)?;
+        for (i, polylines) in lines.iter().enumerate() {
+            let style = shade(i).stroke_width(1);
+            ctx.draw_series(polylines.iter().map(|line| PathElement::new(line.clone(), style)))?;
+        }
+        let inside = |(px, py): (f64, f64)| {
+            grid.x_range.0 <= px && px <= grid.x_range.1 && grid.y_range.0 <= py && py <= grid.y_range.1
+        };
+        let finite = |series: &Series| -> Vec<(f64, f64)> {
+            series.points.iter().copied().filter(|(a, b)| a.is_finite() && b.is_finite()).collect()
+        };
+        // Lines first, then the iterates' markers, then starts and ends on top, so
+        // no path hides another's start or end.
+        for (i, series) in chart.paths.iter().enumerate() {
+            let color = palette(series.color.unwrap_or(i));
+            let points = finite(series);
+            let line = color.stroke_width(2);
+            if series.style != Style::Points {
+                for piece in clip_polyline(&points, grid.x_range, grid.y_range) {
+                    match series.style {
+                        Style::Dashed => ctx.draw_series(DashedLineSeries::new(piece, 9, 6, line))?,
+                        _ => ctx.draw_series(LineSeries::new(piece, line))?,
+                    };
+                }
+            }
+        }
+        for (i, series) in chart.paths.iter().enumerate() {
+            let color = palette(series.color.unwrap_or(i));
+            let points = finite(series);
+            if matches!(series.style, Style::Points | Style::LinePoints) {
+                // A run that settles puts hundreds of iterates on one spot; a marker
+                // within a few pixels of the last one drawn adds nothing to see but
+                // bytes, so it is skipped.
+                let mut last_drawn: Option<(i32, i32)> = None;
+                let mut markers = Vec::new();
+                for p in points.iter().copied().filter(|&p| inside(p)) {
+                    let (px, py) = ctx.backend_coord(&p);
+                    let far = last_drawn.is_none_or(|(lx, ly)| (px - lx).pow(2) + (py - ly).pow(2) >= 9);
+                    if far {
+                        last_drawn = Some((px, py));
+                        markers.push(Circle::new(p, 2, color.filled()));
+                    }
+                }
+                ctx.draw_series(markers)?;
+            }
+        }
+        for (i, series) in chart.paths.iter().enumerate() {
+            let color = palette(series.color.unwrap_or(i));
+            let points = finite(series);
+            let line = color.stroke_width(2);
+            if let Some(&first) = points.first().filter(|&&p| inside(p)) {
+                ctx.draw_series([Circle::new(first, 6, WHITE.filled()), Circle::new(first, 6, line)])?;
+            }
+            if let Some(&last) = points.last().filter(|&&p| inside(p)) {
+                ctx.draw_series([
+                    EmptyElement::at(last) + Rectangle::new([(-5, -5), (5, 5)], color.filled())
+                ])?;
+            }
+        }
+
+        // The key, right of the plot: the paths, the two markers, then the levels
+        // from the highest (top) down, as in the plot's usual reading.
+        let font = (FONT, LEGEND_SIZE).into_font().color(&TEXT).pos(Pos::new(HPos::Left, VPos::Center));
+        const ROW: i32 = 24;
+        const SAMPLE: i32 = 28;
+        let x0 = 4;
+        let mut row_y = 60;
+        let grey = RGBColor(90, 90, 90);
+        for (i, series) in chart.paths.iter().enumerate().filter(|(_, s)| !s.name.is_empty()) {
+            let color = palette(series.color.unwrap_or(i));
+            let segment = |a: i32, b: i32| {
+                PathElement::new(vec![(x0 + a, row_y), (x0 + b, row_y)], color.stroke_width(2))
+            };
+            match series.style {
+                Style::Dashed => {
+                    key_area.draw(&segment(0, 9))?;
+                    key_area.draw(&segment(SAMPLE - 9, SAMPLE))?;
+                }
+                Style::Points => key_area.draw(&Circle::new((x0 + SAMPLE / 2, row_y), 3, color.filled()))?,
+                Style::Line => key_area.draw(&segment(0, SAMPLE))?,
+                Style::LinePoints => {
+                    key_area.draw(&segment(0, SAMPLE))?;
+                    key_area.draw(&Circle::new((x0 + SAMPLE / 2, row_y), 3, color.filled()))?;
+                }
+            }
+            key_area.draw_text(&series.name, &font, (x0 + SAMPLE + 8, row_y))?;
+            row_y += ROW;
+        }
+        if !chart.paths.is_empty() {
+            let centre = (x0 + SAMPLE / 2, row_y);
+            key_area.draw(&Circle::new(centre, 6, WHITE.filled()))?;
+            key_area.draw(&Circle::new(centre, 6, grey.stroke_width(2)))?;
+            key_area.draw_text("start", &font, (x0 + SAMPLE + 8, row_y))?;
+            row_y += ROW;
+            let (cx, cy) = (x0 + SAMPLE / 2, row_y);
+            key_area.draw(&Rectangle::new([(cx - 5, cy - 5), (cx + 5, cy + 5)], grey.filled()))?;
+            key_area.draw_text("end", &font, (x0 + SAMPLE + 8, row_y))?;
+            row_y += ROW + ROW / 2;
+        }
+        if !levels.is_empty() {
+            key_area.draw_text(&chart.level_name, &font, (x0, row_y))?;
+            row_y += ROW;
+            for i in (0..levels.len()).rev() {
+                let sample =
+                    PathElement::new(vec![(x0, row_y), (x0 + SAMPLE, row_y)], shade(i).stroke_width(2));
+                key_area.draw(&sample)?;
+                key_area.draw_text(&level_labels[i], &font, (x0 + SAMPLE + 8, row_y))?;
+                row_y += ROW - 4;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A level for the key: at most 3 significant digits and no trailing zeros ("0.5",
+/// "50", "-1.5"), since levels are round numbers.
+fn level_label(v: f64) -> String {
+    let text = sig(v);
+    if text.contains('.') && !text.contains('e') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// Iso-line colours: the lowest level darkest, so the eye finds the valleys, and the
+/// highest light, so the crowded lines of steep walls stay in the background. Both
+/// are grey-blues, well away from the saturated palette the paths are drawn in.
+const CONTOUR_LOW: RGBColor = RGBColor(30, 50, 90);
+const CONTOUR_HIGH: RGBColor = RGBColor(185, 198, 220);
+
+/// The level set {f = `level`} of a sampled function, by marching squares, as
+/// polylines in data coordinates. Each cell edge whose two ends lie on opposite sides
+/// of the level holds one crossing (placed by linear interpolation); a cell with two
+/// crossings holds one segment, a cell with four (a saddle of the samples) holds two,
+/// paired by the value at the cell's centre. Segments meeting at an edge are then
+/// chained, so each connected piece of the level set is one polyline (closed loops
+/// end where they began). Cells with a non-finite corner are skipped.
+fn iso_lines(grid: &Grid, level: f64) -> Vec<Vec<(f64, f64)>> {
+    use std::collections::HashMap;
+    let (nc, nr) = (grid.columns, grid.rows);
+    // An edge is named by its lower-left grid point and its direction.
+    let horizontal = |c: usize, r: usize| 2 * (r * nc + c);
+    let vertical = |c: usize, r: usize| 2 * (r * nc + c) + 1;
+    let mut crossing: HashMap<usize, (f64, f64)> = HashMap::new();
+    let mut segments: Vec<(usize, usize)> = Vec::new();
+    let above = |v: f64| v >= level;
+    for r in 0..nr - 1 {
+        for c in 0..nc - 1 {
+            // Corners counter-clockwise from the bottom left.
+            let corners = [(c, r), (c + 1, r), (c + 1, r + 1), (c, r + 1)];
+            let v = corners.map(|(cc, rr)| grid.at(cc, rr));
+            if v.iter().any(|x| !x.is_finite()) {
+                continue;
+            }
+            // Edges k = 0..4 join corner k to corner k + 1: bottom, right, top, left.
+            let edges = [horizontal(c, r), vertical(c + 1, r), horizontal(c, r + 1), vertical(c, r)];
+            let mut cut = Vec::with_capacity(4);
+            for k in 0..4 {
+                let (a, b) = (v[k], v[(k + 1) % 4]);
+                if above(a) != above(b) {
+                    let t = (level - a) / (b - a);
+                    let (ca, cb) = (corners[k], corners[(k + 1) % 4]);
+                    let column = ca.0 as f64 + t * (cb.0 as f64 - ca.0 as f64);
+                    let row = ca.1 as f64 + t * (cb.1 as f64 - ca.1 as f64);
+                    crossing.entry(edges[k]).or_insert_with(|| grid.point(column, row));
+                    cut.push(k);
+                }
+            }
+            match *cut.as_slice() {
+                [k1, k2] => segments.push((edges[k1], edges[k2])),
+                [_, _, _, _] => {
+                    // Corners 0 and 2 are on one side, 1 and 3 on the other. If the
+                    // centre sides with corner 0, corners 0 and 2 connect through it
+                    // and the lines cut off corners 1 and 3; otherwise the reverse.
+                    let centre = v.iter().sum::<f64>() / 4.0;
+                    if above(centre) == above(v[0]) {
+                        segments.push((edges[0], edges[1]));
+                        segments.push((edges[2], edges[3]));
+                    } else {
+                        segments.push((edges[3], edges[0]));
+                        segments.push((edges[1], edges[2]));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // Chain: every edge belongs to at most two segments (the two cells beside it).
+    let mut at_edge: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, &(a, b)) in segments.iter().enumerate() {
+        at_edge.entry(a).or_default().push(i);
+        at_edge.entry(b).or_default().push(i);
+    }
+    let mut used = vec![false; segments.len()];
+    let next_from = |edge: usize, used: &mut [bool]| -> Option<usize> {
+        let i = *at_edge.get(&edge)?.iter().find(|&&i| !used[i])?;
+        used[i] = true;
+        let (a, b) = segments[i];
+        Some(if a == edge { b } else { a })
+    };
+    let mut lines = Vec::new();
+    for start in 0..segments.len() {
+        if used[start] {
+            continue;
+        }
+        used[start] = true;
+        let (a, b) = segments[start];
+        let mut forward = vec![a, b];
+        while let Some(edge) = next_from(*forward.last().unwrap_or(&b), &mut used) {
+            forward.push(edge);
+        }
+        let mut backward = Vec::new();
+        let mut tail = a;
+        while let Some(edge) = next_from(tail, &mut used) {
+            backward.push(edge);
+            tail = edge;
+        }
+        backward.reverse();
+        backward.extend(forward);
+        lines.push(backward.iter().filter_map(|e| crossing.get(e).copied()).collect());
+    }
+    lines
+}
+
+/// The parts of a polyline inside a rectangle: each segment is cut at the edges
+/// (Liang–Barsky), and a path that leaves and comes back becomes several pieces.
+fn clip_polyline(points: &[(f64, f64)], (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    let mut pieces: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    for pair in points.windows(2) {
+        let ((ax, ay), (bx, by)) = (pair[0], pair[1]);
+        let (dx, dy) = (bx - ax, by - ay);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        let mut visible = true;
+        for (p, q) in [(-dx, ax - x0), (dx, x1 - ax), (-dy, ay - y0), (dy, y1 - ay)] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    visible = false;
+                }
+            } else {
+                let t = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+            }
+        }
+        if !visible || t0 > t1 {
+            if current.len() > 1 {
+                pieces.push(std::mem::take(&mut current));
+            }
+            current.clear();
+            continue;
+        }
+        let start = (ax + t0 * dx, ay + t0 * dy);
+        let end = (ax + t1 * dx, ay + t1 * dy);
+        if current.last() != Some(&start) {
+            if current.len() > 1 {
+                pieces.push(std::mem::take(&mut current));
+            }
+            current = vec![start];
+        }
+        current.push(end);
+        if t1 < 1.0 {
+            pieces.push(std::mem::take(&mut current));
+        }
+    }
+    if current.len() > 1 {
+        pieces.push(current);
+    }
+    pieces
 }
 
 // ---------------------------------------------------------------------------------
@@ -1255,6 +1711,65 @@ mod tests {
         assert!(line_chart(&file.join("chart.svg"), &sample_chart()).is_err());
         assert!(histogram(&file.join("hist.svg"), "h", &[1.0, 2.0], 5).is_err());
         assert!(image_grid(&file.join("grid.png"), &[Tile::new(&image, 2, 2, "c")], 1).is_err());
+    }
+
+    #[test]
+    fn iso_lines_of_a_paraboloid_are_circles_chained_into_one_loop() {
+        let grid = Grid::sample((-2.0, 2.0), (-2.0, 2.0), 81, 81, |x, y| x * x + y * y);
+        for radius in [0.5f64, 1.0, 1.7] {
+            let lines = iso_lines(&grid, radius * radius);
+            assert_eq!(lines.len(), 1, "radius {radius}: {} pieces", lines.len());
+            let line = &lines[0];
+            assert!(line.len() > 20);
+            // Linear interpolation on a 0.05 grid: within a hundredth of the circle.
+            for &(x, y) in line {
+                assert!(((x * x + y * y).sqrt() - radius).abs() < 0.01, "({x}, {y}) off radius {radius}");
+            }
+            assert_eq!(line.first(), line.last(), "a closed level set must close");
+        }
+        // A level above every value has no line; one through a corner region is open.
+        assert!(iso_lines(&grid, 100.0).is_empty());
+        let corner = iso_lines(&grid, 7.0);
+        assert_eq!(corner.len(), 4);
+        assert!(corner.iter().all(|l| l.first() != l.last()));
+    }
+
+    #[test]
+    fn saddle_cells_and_clipping() {
+        // f = x·y has four crossings in the centre cell at level 0 ± ε; it must not
+        // connect opposite quadrants into a cross.
+        let grid = Grid::sample((-1.0, 1.0), (-1.0, 1.0), 2, 2, |x, y| x * y);
+        let lines = iso_lines(&grid, 0.1);
+        assert_eq!(lines.len(), 2);
+        for line in &lines {
+            assert!(line.iter().all(|&(x, y)| x * y >= -1e-12), "{line:?} crosses into x·y < 0");
+        }
+        let pieces =
+            clip_polyline(&[(0.0, 0.0), (2.0, 0.0), (2.0, 0.5), (0.5, 0.5)], (-1.0, 1.0), (-1.0, 1.0));
+        assert_eq!(pieces, vec![vec![(0.0, 0.0), (1.0, 0.0)], vec![(1.0, 0.5), (0.5, 0.5)]]);
+        assert!(clip_polyline(&[(5.0, 5.0), (6.0, 6.0)], (-1.0, 1.0), (-1.0, 1.0)).is_empty());
+    }
+
+    #[test]
+    fn contour_writes_svg_and_rejects_a_ragged_grid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("contour.svg");
+        let grid =
+            Grid::sample((-3.0, 3.0), (-3.0, 3.0), 60, 60, |x, y| (x * x + y - 1.0).powi(2) + y * y + 0.01);
+        let levels = log_levels(0.01, 100.0);
+        assert_eq!(levels.first(), Some(&0.01));
+        assert_eq!(levels.len(), 13);
+        let path_points = vec![(2.5, 2.5), (1.0, 0.5), (0.5, 0.1), (10.0, 10.0)];
+        let chart = ContourChart::new("bowl", grid.clone(), levels)
+            .level_name("f(x, y)")
+            .path(Series::new("descent", path_points).style(Style::LinePoints).color(1));
+        contour(&path, &chart).unwrap();
+        assert!(starts_svg(&path));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("descent") && text.contains("f(x, y)") && text.contains("start"));
+        let ragged = ContourChart::new("bad", Grid { values: vec![1.0; 5], ..grid }, vec![1.0]);
+        assert!(matches!(contour(&path, &ragged), Err(Error::Plot { .. })));
+        assert_eq!(linear_levels(-1.0, 4.0, 5), vec![0.0, 1.0, 2.0, 3.0]);
     }
 
     #[test]
