@@ -91,9 +91,7 @@ pub fn run(root: &Path) -> Result<()> {
 /// Chromium; screenshots go to `work`/screenshots/ (emptied first) and the report
 /// to `work`/report.json. Fails only when the check itself cannot run.
 pub fn check(root: &Path, book_out: &Path, pages: &[String], work: &Path) -> Result<Vec<PageResult>> {
-    let chromium = find_chromium()?;
-    check_node()?;
-    let modules = ensure_playwright(root)?;
+    let (chromium, modules) = browser(root)?;
 
     let screenshots = work.join("screenshots");
     if screenshots.exists() {
@@ -182,6 +180,15 @@ pub fn parse_report(text: &str) -> Result<Vec<PageResult>> {
             })
         })
         .collect()
+}
+
+/// Debian's chromium and the node_modules holding playwright-core (installed on
+/// first use), after checking that Node.js is new enough: what a Playwright script
+/// of xtask needs.
+pub fn browser(root: &Path) -> Result<(PathBuf, PathBuf)> {
+    let chromium = find_chromium()?;
+    check_node()?;
+    Ok((chromium, ensure_playwright(root)?))
 }
 
 fn find_chromium() -> Result<PathBuf> {

@@ -386,6 +386,16 @@ pub const BENCH_OUTPUTS: PlotJob = PlotJob {
     outputs: &[("bench.svg", "figures/mlp/bench.svg"), ("bench.md", "generated/mlp/bench.md")],
 };
 
+/// The preface's TensorBoard screenshots, made by `cargo xtask tensorboard
+/// --screenshots` (TensorBoard and a browser, so not a plot job).
+pub const TENSORBOARD_OUTPUTS: PlotJob = PlotJob {
+    name: "cargo xtask tensorboard --screenshots",
+    krate: "mlp",
+    bin: "(xtask tensorboard)",
+    args: &[],
+    outputs: &crate::tensorboard::SCREENSHOTS,
+};
+
 /// The two kinds of book path a plot job can produce.
 const PRODUCED_DIRS: [&str; 2] = ["figures/", "generated/"];
 
@@ -398,7 +408,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
     }
     let book_src = root.join("book").join("src");
     let links = scan_book(&book_src)?;
-    let checked: Vec<PlotJob> = JOBS.iter().copied().chain([BENCH_OUTPUTS]).collect();
+    let checked: Vec<PlotJob> = JOBS.iter().copied().chain([BENCH_OUTPUTS, TENSORBOARD_OUTPUTS]).collect();
     let problems = compare(&links, &checked, |path| book_src.join(path).is_file());
     if problems.is_empty() {
         let outputs: usize = JOBS.iter().map(|j| j.outputs.len()).sum();

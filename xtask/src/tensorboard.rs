@@ -8,12 +8,19 @@
 //!   the scalars must equal metrics.csv, the histograms histograms.csv and their
 //!   tensors' sizes, the graphs must have their nodes, and a file cut mid-record must
 //!   still load.
+//! - `cargo xtask tensorboard --screenshots` trains the main job and runs `mlp-graph`,
+//!   serves them, and saves what TensorBoard shows of them (scalars, histograms,
+//!   the graph) from headless Chromium (xtask/tensorboard/screenshots.mjs) as the
+//!   preface's figures, book/src/figures/tensorboard/.
 //!
 //! TensorBoard runs from target/tensorboard-venv (pinned, installed on first use).
 
 use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -28,9 +35,19 @@ pub struct TensorboardArgs {
     #[arg(long, default_value_t = 6006)]
     port: u16,
     /// Make short real runs and check their event files with TensorBoard's reader.
-    #[arg(long, conflicts_with = "dir")]
+    #[arg(long, conflicts_with_all = ["dir", "screenshots"])]
     check: bool,
+    /// Train the main job, then save TensorBoard's view of it as the book's figures.
+    #[arg(long, conflicts_with = "dir")]
+    screenshots: bool,
 }
+
+/// The preface's figures: (file the screenshot script writes, path under book/src/).
+pub const SCREENSHOTS: [(&str, &str); 3] = [
+    ("scalars.png", "figures/tensorboard/scalars.png"),
+    ("histograms.png", "figures/tensorboard/histograms.png"),
+    ("graph.png", "figures/tensorboard/graph.png"),
+];
 
 /// One short real run whose event file the check reads.
 struct CheckedRun {
@@ -124,6 +141,9 @@ pub fn run(root: &Path, args: &TensorboardArgs) -> Result<()> {
     if args.check {
         return check(root, &python);
     }
+    if args.screenshots {
+        return screenshots(root, &python);
+    }
     let dir = args.dir.clone().unwrap_or_else(|| root.join("target").join("runs"));
     if !dir.is_dir() {
         bail!(
@@ -147,31 +167,10 @@ pub fn run(root: &Path, args: &TensorboardArgs) -> Result<()> {
 
 fn check(root: &Path, python: &Path) -> Result<()> {
     let base = root.join("target").join("tensorboard-check");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut failed = Vec::new();
     for run in RUNS {
         let out = base.join(run.bin);
-        if out.exists() {
-            fs::remove_dir_all(&out).with_context(|| format!("removing {}", out.display()))?;
-        }
-        println!(
-            "tensorboard: cargo run --release -p {} --bin {} -- {}",
-            run.krate,
-            run.bin,
-            run.args.join(" ")
-        );
-        let status = Command::new(&cargo)
-            .current_dir(root)
-            .args(["run", "--release", "--quiet", "-p", run.krate, "--bin", run.bin, "--"])
-            .args(run.args)
-            .arg("--out")
-            .arg(&out)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .with_context(|| format!("starting cargo for {}", run.bin))?;
-        if !status.success() {
-            bail!("{} failed ({status})", run.bin);
-        }
+        run_binary(root, run.krate, run.bin, run.args, &out)?;
 
         let mut reader = Command::new(python);
         reader.arg(root.join("xtask/tensorboard/check_events.py")).arg(&out);
@@ -202,4 +201,116 @@ fn check(root: &Path, python: &Path) -> Result<()> {
 fn graph_nodes_in_summary(out: &Path) -> Result<Option<usize>> {
     let summary = dlcore::record::read_summary(&out.join(dlcore::record::SUMMARY_FILE))?;
     Ok(summary.final_metrics.get("graph_nodes").map(|&n| n as usize))
+}
+
+/// `cargo run --release -p krate --bin bin -- args --out out`, into a fresh `out`.
+fn run_binary(root: &Path, krate: &str, bin: &str, args: &[&str], out: &Path) -> Result<()> {
+    if out.exists() {
+        fs::remove_dir_all(out).with_context(|| format!("removing {}", out.display()))?;
+    }
+    println!("tensorboard: cargo run --release -p {krate} --bin {bin} -- {}", args.join(" "));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args(["run", "--release", "--quiet", "-p", krate, "--bin", bin, "--"])
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .status()
+        .with_context(|| format!("starting cargo for {bin}"))?;
+    if !status.success() {
+        bail!("{bin} failed ({status})");
+    }
+    Ok(())
+}
+
+/// The main job and the penalized MLP's graph, as TensorBoard shows them, saved into
+/// book/src/figures/tensorboard/.
+fn screenshots(root: &Path, python: &Path) -> Result<()> {
+    let (chromium, modules) = crate::book_check::browser(root)?;
+    // Relative to the root: TensorBoard shows the directory it serves.
+    let runs = Path::new("target/tensorboard-shots/runs");
+    run_binary(root, "mlp", "mlp", &[], &root.join(runs).join("mlp"))?;
+    run_binary(root, "backprop-graph", "mlp-graph", &[], &root.join(runs).join("mlp-graph"))?;
+
+    let server = Server::start(python, root, runs)?;
+    let pictures = root.join("target/tensorboard-shots/png");
+    fs::create_dir_all(&pictures).with_context(|| format!("creating {}", pictures.display()))?;
+    let status = Command::new("node")
+        .arg(root.join("xtask/tensorboard/screenshots.mjs"))
+        .arg("--modules")
+        .arg(&modules)
+        .arg("--chromium")
+        .arg(&chromium)
+        .arg("--url")
+        .arg(&server.url)
+        .arg("--out")
+        .arg(&pictures)
+        .status()
+        .context("running node xtask/tensorboard/screenshots.mjs")?;
+    drop(server);
+    if !status.success() {
+        bail!("the screenshots of TensorBoard failed (reason above)");
+    }
+    for (file, dest) in SCREENSHOTS {
+        let bytes =
+            fs::read(pictures.join(file)).with_context(|| format!("screenshots.mjs did not write {file}"))?;
+        let to = root.join("book").join("src").join(dest);
+        if let Some(dir) = to.parent() {
+            fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        dlcore::atomic_file::write_bytes(&to, &bytes)?;
+        println!("tensorboard: wrote book/src/{dest}");
+    }
+    Ok(())
+}
+
+/// TensorBoard serving a directory on a free loopback port, stopped when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    /// Serves `logdir` (relative to `root`, as the dashboard shows it).
+    fn start(python: &Path, root: &Path, logdir: &Path) -> Result<Server> {
+        // Ask the system for a free port, then hand it to TensorBoard.
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(python.with_file_name("tensorboard"))
+            .current_dir(root)
+            .arg("--logdir")
+            .arg(logdir)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting tensorboard")?;
+        let server = Server { child, url: format!("http://127.0.0.1:{port}/") };
+        let started = Instant::now();
+        while !answers(port, "/data/runs") {
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!("TensorBoard did not answer on port {port} within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Ok(server)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether an HTTP GET of `path` on the loopback `port` answers 200.
+fn answers(port: u16, path: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut reply = String::new();
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_to_string(&mut reply).is_ok()
+        && reply.split_whitespace().nth(1) == Some("200")
 }
