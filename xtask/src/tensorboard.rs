@@ -60,10 +60,14 @@ struct CheckedRun {
     graph_names: &'static [&'static str],
     /// Also read a copy cut in the middle of its last record.
     truncate: bool,
+    /// metrics.csv columns that label several runs in one table (each run's events
+    /// are in a subdirectory).
+    run_columns: &'static [&'static str],
 }
 
-/// One binary of every chapter, and the binaries that record a graph. Short enough
-/// for CI: the mlp trains one epoch, as in the issue.
+/// One binary of every chapter, the binaries that record a graph, and one that
+/// trains several runs into one table. Short enough for CI: the mlp trains one
+/// epoch, as in the issue.
 const RUNS: &[CheckedRun] = &[
     CheckedRun {
         krate: "linreg",
@@ -72,6 +76,7 @@ const RUNS: &[CheckedRun] = &[
         histogram_sizes: &[],
         graph_names: &[],
         truncate: false,
+        run_columns: &[],
     },
     CheckedRun {
         krate: "softmax",
@@ -80,6 +85,7 @@ const RUNS: &[CheckedRun] = &[
         histogram_sizes: &[],
         graph_names: &[],
         truncate: false,
+        run_columns: &[],
     },
     CheckedRun {
         krate: "mlp",
@@ -95,6 +101,16 @@ const RUNS: &[CheckedRun] = &[
         ],
         graph_names: &[],
         truncate: true,
+        run_columns: &[],
+    },
+    CheckedRun {
+        krate: "mlp",
+        bin: "d2l-mlp",
+        args: &["--seeds", "0,1", "--epochs", "2"],
+        histogram_sizes: &[],
+        graph_names: &[],
+        truncate: false,
+        run_columns: &["seed"],
     },
     CheckedRun {
         krate: "regularization",
@@ -103,6 +119,7 @@ const RUNS: &[CheckedRun] = &[
         histogram_sizes: &[],
         graph_names: &[],
         truncate: false,
+        run_columns: &[],
     },
     CheckedRun {
         krate: "init-stability",
@@ -111,6 +128,7 @@ const RUNS: &[CheckedRun] = &[
         histogram_sizes: &[],
         graph_names: &[],
         truncate: false,
+        run_columns: &[],
     },
     CheckedRun {
         krate: "backprop-graph",
@@ -119,6 +137,7 @@ const RUNS: &[CheckedRun] = &[
         histogram_sizes: &[],
         graph_names: &["x", "W1", "z", "h", "W2", "o", "y", "L", "s", "J"],
         truncate: false,
+        run_columns: &[],
     },
     CheckedRun {
         krate: "backprop-graph",
@@ -127,10 +146,18 @@ const RUNS: &[CheckedRun] = &[
         histogram_sizes: &[],
         graph_names: &["x", "y", "W1", "b1", "W2", "b2"],
         truncate: false,
+        run_columns: &[],
     },
 ];
 
 pub fn run(root: &Path, args: &TensorboardArgs) -> Result<()> {
+    let dir = args.dir.clone().unwrap_or_else(|| root.join("target").join("runs"));
+    if !args.check && !args.screenshots && !dir.is_dir() {
+        bail!(
+            "{} is not a directory — run a binary first (its runs go to target/runs/<binary>)",
+            dir.display()
+        );
+    }
     let python = crate::python::venv_python(
         root,
         "tensorboard-venv",
@@ -143,13 +170,6 @@ pub fn run(root: &Path, args: &TensorboardArgs) -> Result<()> {
     }
     if args.screenshots {
         return screenshots(root, &python);
-    }
-    let dir = args.dir.clone().unwrap_or_else(|| root.join("target").join("runs"));
-    if !dir.is_dir() {
-        bail!(
-            "{} is not a directory — run a binary first (its runs go to target/runs/<binary>)",
-            dir.display()
-        );
     }
     let tensorboard = python.with_file_name("tensorboard");
     println!("tensorboard: serving {} at http://127.0.0.1:{}/ (Ctrl-C stops it)", dir.display(), args.port);
@@ -185,6 +205,9 @@ fn check(root: &Path, python: &Path) -> Result<()> {
         }
         if run.truncate {
             reader.arg("--truncate");
+        }
+        if !run.run_columns.is_empty() {
+            reader.arg("--run-columns").arg(run.run_columns.join(","));
         }
         if !reader.status().context("running check_events.py")?.success() {
             failed.push(run.bin);
@@ -286,9 +309,14 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .context("starting tensorboard")?;
-        let server = Server { child, url: format!("http://127.0.0.1:{port}/") };
+        let mut server = Server { child, url: format!("http://127.0.0.1:{port}/") };
         let started = Instant::now();
         while !answers(port, "/data/runs") {
+            if let Some(status) = server.child.try_wait()? {
+                bail!(
+                    "TensorBoard stopped before it served ({status}): run `cargo xtask tensorboard` to see why"
+                );
+            }
             if started.elapsed() > Duration::from_secs(60) {
                 bail!("TensorBoard did not answer on port {port} within 60 s");
             }
@@ -308,6 +336,9 @@ impl Drop for Server {
 /// Whether an HTTP GET of `path` on the loopback `port` answers 200.
 fn answers(port: u16, path: &str) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    if stream.set_read_timeout(Some(Duration::from_secs(5))).is_err() {
+        return false;
+    }
     let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
     let mut reply = String::new();
     stream.write_all(request.as_bytes()).is_ok()

@@ -3,12 +3,17 @@ checks it against the run's plain files. Run by `cargo xtask tensorboard --check
 (which installs the `tensorboard` package into target/tensorboard-venv first).
 
 Checks, for one run directory:
-- the scalars: one tag per column of metrics.csv except the step column (`epoch` or
-  `step`, else the row index is the step), with the rows' values (as float32) at the
-  rows' steps, in order;
+- the scalars: one tag per column of metrics.csv except the step column (the first
+  column, when its first value is a whole number >= 0; else the row's position is the
+  step), with the rows' values (as float32) at the rows' steps, in order, the steps
+  of every tag strictly increasing (TensorBoard's data server drops earlier points
+  when a step repeats). With `--run-columns seed,...` the table holds several runs:
+  each run's rows are read from its own subdirectory (`seed0`, ...), named as
+  dlcore's `record::sub_run_name` names it;
 - the histograms, when histograms.csv exists: one per (step, tag) of the CSV, with the
-  same bucket counts, whose sum is `num`; `--histogram TAG=SIZE` also asks that every
-  histogram of TAG counts SIZE values (the tensor's size);
+  same bucket counts and upper edges, the counts summing to `num`; `--histogram
+  TAG=SIZE` also asks that every histogram of TAG counts SIZE values (the tensor's
+  size);
 - the graph, with `--graph-names a,b,...` (and `--graph-nodes N`): the named nodes
   among its (N) nodes, every input naming a node of the graph;
 - with `--truncate`: a copy of the event file cut in the middle of its last record
@@ -29,7 +34,6 @@ import tempfile
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
-STEP_COLUMNS = ("epoch", "step")
 
 
 def as_f32(value):
@@ -50,32 +54,58 @@ def load(run_dir):
     return accumulator
 
 
-def check_scalars(run_dir, accumulator, problems):
-    path = os.path.join(run_dir, "metrics.csv")
-    with open(path, newline="") as f:
+def is_step(value):
+    return value >= 0 and float(value).is_integer()
+
+
+def sub_run_name(labels):
+    """The subdirectory of a run labelled [("seed", 0.0)], as dlcore names it."""
+    text = "_".join(f"{name}{int(v) if float(v).is_integer() else v}" for name, v in labels)
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-.") else "_" for c in text)
+
+
+def check_scalars(run_dir, run_columns, problems):
+    """Compares the scalars of the run (or of each labelled run) with metrics.csv."""
+    with open(os.path.join(run_dir, "metrics.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
-    columns = list(rows[0].keys()) if rows else []
-    step_column = next((c for c in columns if c in STEP_COLUMNS), None)
-    tags = [c for c in columns if c != step_column]
-    found = sorted(accumulator.Tags()["scalars"])
-    if found != sorted(tags):
-        problems.append(f"scalar tags {found} differ from metrics.csv columns {sorted(tags)}")
+    if not rows:
         return 0
-    for tag in tags:
-        events = accumulator.Scalars(tag)
-        if len(events) != len(rows):
-            problems.append(f"{tag}: {len(events)} events for {len(rows)} rows")
+    columns = [c for c in rows[0].keys() if c not in run_columns]
+    first_is_step = is_step(float(rows[0][columns[0]]))
+    tags = columns[1:] if first_is_step else columns
+    runs = {}
+    for row in rows:
+        labels = tuple((c, float(row[c])) for c in run_columns)
+        runs.setdefault(labels, []).append(row)
+    checked = 0
+    for labels, run_rows in runs.items():
+        directory = os.path.join(run_dir, sub_run_name(labels)) if labels else run_dir
+        accumulator = load(directory)
+        where = f"{sub_run_name(labels)}: " if labels else ""
+        found = sorted(accumulator.Tags()["scalars"])
+        if found != sorted(tags):
+            problems.append(f"{where}scalar tags {found} differ from metrics.csv columns {sorted(tags)}")
             continue
-        for index, (event, row) in enumerate(zip(events, rows)):
-            step = int(float(row[step_column])) if step_column else index
-            value = as_f32(float(row[tag]))
-            if event.step != step or not same(event.value, value):
-                problems.append(
-                    f"{tag}, row {index + 1}: event (step {event.step}, {event.value}) "
-                    f"but metrics.csv has (step {step}, {value})"
-                )
-                break
-    return len(tags) * len(rows)
+        for tag in tags:
+            events = accumulator.Scalars(tag)
+            if len(events) != len(run_rows):
+                problems.append(f"{where}{tag}: {len(events)} events for {len(run_rows)} rows")
+                continue
+            steps = [e.step for e in events]
+            if any(b <= a for a, b in zip(steps, steps[1:])):
+                problems.append(f"{where}{tag}: steps {steps[:8]}... do not strictly increase")
+            for index, (event, row) in enumerate(zip(events, run_rows)):
+                first = float(row[columns[0]])
+                step = int(first) if first_is_step and is_step(first) else index
+                value = as_f32(float(row[tag]))
+                if event.step != step or not same(event.value, value):
+                    problems.append(
+                        f"{where}{tag}, row {index + 1}: event (step {event.step}, {event.value}) "
+                        f"but metrics.csv has (step {step}, {value})"
+                    )
+                    break
+            checked += len(run_rows)
+    return checked
 
 
 def check_histograms(run_dir, accumulator, sizes, problems):
@@ -85,7 +115,7 @@ def check_histograms(run_dir, accumulator, sizes, problems):
         with open(path, newline="") as f:
             for row in csv.DictReader(f):
                 key = (row["tag"], int(row["step"]))
-                expected.setdefault(key, []).append(int(row["count"]))
+                expected.setdefault(key, []).append((int(row["count"]), as_f32(float(row["bin_end"]))))
     found = accumulator.Tags()["histograms"]
     if sorted(found) != sorted({tag for tag, _ in expected}):
         problems.append(f"histogram tags {sorted(found)} differ from histograms.csv")
@@ -97,8 +127,11 @@ def check_histograms(run_dir, accumulator, sizes, problems):
             counts = [int(c) for c in h.bucket]
             if sum(counts) != int(h.num):
                 problems.append(f"{tag} at step {event.step}: counts sum to {sum(counts)}, num is {h.num}")
-            if counts != expected.get((tag, event.step)):
+            bins = expected.get((tag, event.step), [])
+            if counts != [count for count, _ in bins]:
                 problems.append(f"{tag} at step {event.step}: counts differ from histograms.csv")
+            if [as_f32(limit) for limit in h.bucket_limit] != [end for _, end in bins]:
+                problems.append(f"{tag} at step {event.step}: bucket edges differ from histograms.csv")
             if tag in sizes and int(h.num) != sizes[tag]:
                 problems.append(f"{tag} at step {event.step}: {int(h.num)} values, the tensor has {sizes[tag]}")
             checked += 1
@@ -152,16 +185,20 @@ def main():
     parser.add_argument("--graph-nodes", type=int)
     parser.add_argument("--graph-names", default="")
     parser.add_argument("--truncate", action="store_true")
+    parser.add_argument("--run-columns", default="", help="metrics.csv columns that label runs")
     args = parser.parse_args()
 
     problems = []
+    run_columns = [c for c in args.run_columns.split(",") if c]
     files = glob.glob(os.path.join(args.run_dir, "events.out.tfevents.*"))
-    if len(files) != 1:
+    # A table of labelled runs may leave nothing to the run as a whole.
+    if len(files) > 1 or (not files and not run_columns):
         sys.exit(f"{args.run_dir}: expected one event file, found {len(files)}")
     accumulator = load(args.run_dir)
     notes = []
     if os.path.exists(os.path.join(args.run_dir, "metrics.csv")):
-        notes.append(f"{check_scalars(args.run_dir, accumulator, problems)} scalar values")
+        rows = check_scalars(args.run_dir, run_columns, problems)
+        notes.append(f"{rows} metrics rows" + (f" of runs labelled by {', '.join(run_columns)}" if run_columns else ""))
     sizes = {}
     for item in args.histogram:
         tag, size = item.rsplit("=", 1)

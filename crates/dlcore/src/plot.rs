@@ -773,27 +773,14 @@ pub fn contour(path: &Path, chart: &ContourChart) -> Result<()> {
         // from the highest (top) down, as in the plot's usual reading.
         let font = (FONT, LEGEND_SIZE).into_font().color(&TEXT).pos(Pos::new(HPos::Left, VPos::Center));
         const ROW: i32 = 24;
-        const SAMPLE: i32 = 28;
+        const SAMPLE: i32 = LEGEND_SAMPLE;
         let x0 = 4;
         let mut row_y = 60;
         let grey = RGBColor(90, 90, 90);
         for (i, series) in chart.paths.iter().enumerate().filter(|(_, s)| !s.name.is_empty()) {
-            let color = palette(series.color.unwrap_or(i));
-            let segment = |a: i32, b: i32| {
-                PathElement::new(vec![(x0 + a, row_y), (x0 + b, row_y)], color.stroke_width(2))
-            };
-            match series.style {
-                Style::Dashed => {
-                    key_area.draw(&segment(0, 9))?;
-                    key_area.draw(&segment(SAMPLE - 9, SAMPLE))?;
-                }
-                Style::Points => key_area.draw(&Circle::new((x0 + SAMPLE / 2, row_y), 3, color.filled()))?,
-                Style::Line => key_area.draw(&segment(0, SAMPLE))?,
-                Style::LinePoints => {
-                    key_area.draw(&segment(0, SAMPLE))?;
-                    key_area.draw(&Circle::new((x0 + SAMPLE / 2, row_y), 3, color.filled()))?;
-                }
-            }
+            // Markers as small as the paths' own (which are smaller than a line
+            // chart's: a path has one at every iterate).
+            draw_legend_sample(&key_area, series.style, palette(series.color.unwrap_or(i)), (x0, row_y), 3)?;
             key_area.draw_text(&series.name, &font, (x0 + SAMPLE + 8, row_y))?;
             row_y += ROW;
         }
@@ -1151,7 +1138,7 @@ fn draw_legend<DB: DrawingBackend>(
 ) -> DrawResult {
     const PAD: i32 = 10;
     const ROW: i32 = 24;
-    const SAMPLE: i32 = 28;
+    const SAMPLE: i32 = LEGEND_SAMPLE;
     const MARGIN: i32 = 12;
     let text_w = entries.iter().map(|(name, _, _)| text_width(name, LEGEND_SIZE)).max().unwrap_or(0) as i32;
     let (box_w, box_h) = (2 * PAD + SAMPLE + 8 + text_w, 2 * PAD + ROW * entries.len() as i32 - 4);
@@ -1170,21 +1157,38 @@ fn draw_legend<DB: DrawingBackend>(
     for (i, &(name, style, color)) in entries.iter().enumerate() {
         let y = y0 + PAD + ROW * i as i32 + (ROW - 4) / 2;
         let x = x0 + PAD;
-        let line = color.stroke_width(2);
-        let segment = |a: i32, b: i32| PathElement::new(vec![(x + a, y), (x + b, y)], line);
-        match style {
-            Style::Line => area.draw(&segment(0, SAMPLE))?,
-            Style::Dashed => {
-                area.draw(&segment(0, 9))?;
-                area.draw(&segment(SAMPLE - 9, SAMPLE))?;
-            }
-            Style::Points => area.draw(&Circle::new((x + SAMPLE / 2, y), 4, color.filled()))?,
-            Style::LinePoints => {
-                area.draw(&segment(0, SAMPLE))?;
-                area.draw(&Circle::new((x + SAMPLE / 2, y), 4, color.filled()))?;
-            }
-        }
+        draw_legend_sample(area, style, color, (x, y), 4)?;
         area.draw_text(name, &font, (x + SAMPLE + 8, y))?;
+    }
+    Ok(())
+}
+
+/// Width in pixels of a legend's sample of a series' line or marker.
+const LEGEND_SAMPLE: i32 = 28;
+
+/// A legend's sample of a series drawn in `style` and `color`, [`LEGEND_SAMPLE`]
+/// pixels wide from `(x, y)` (the left end of its centre line), with markers of
+/// radius `marker`. A dashed line is shown as two dashes with a gap between.
+fn draw_legend_sample<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    style: Style,
+    color: RGBColor,
+    (x, y): (i32, i32),
+    marker: i32,
+) -> DrawResult {
+    let segment = |a: i32, b: i32| PathElement::new(vec![(x + a, y), (x + b, y)], color.stroke_width(2));
+    let dot = || Circle::new((x + LEGEND_SAMPLE / 2, y), marker, color.filled());
+    match style {
+        Style::Line => area.draw(&segment(0, LEGEND_SAMPLE))?,
+        Style::Dashed => {
+            area.draw(&segment(0, 9))?;
+            area.draw(&segment(LEGEND_SAMPLE - 9, LEGEND_SAMPLE))?;
+        }
+        Style::Points => area.draw(&dot())?,
+        Style::LinePoints => {
+            area.draw(&segment(0, LEGEND_SAMPLE))?;
+            area.draw(&dot())?;
+        }
     }
     Ok(())
 }
@@ -1736,13 +1740,32 @@ mod tests {
 
     #[test]
     fn saddle_cells_and_clipping() {
-        // f = x·y has four crossings in the centre cell at level 0 ± ε; it must not
-        // connect opposite quadrants into a cross.
+        // f = x·y sampled at the corners of one cell: every edge is crossed at any
+        // level near 0, and the two segments must join the crossings on each side of
+        // the branch of {x·y = level} they approximate. Level 0.1 lies in the first
+        // and third quadrants, −0.1 in the second and fourth; the other pairing
+        // would join crossings in different quadrants.
         let grid = Grid::sample((-1.0, 1.0), (-1.0, 1.0), 2, 2, |x, y| x * y);
-        let lines = iso_lines(&grid, 0.1);
-        assert_eq!(lines.len(), 2);
-        for line in &lines {
-            assert!(line.iter().all(|&(x, y)| x * y >= -1e-12), "{line:?} crosses into x·y < 0");
+        let quadrant = |(x, y): (f64, f64)| (x > 0.0, y > 0.0);
+        for (level, quadrants) in
+            [(0.1, [(false, false), (true, true)]), (-0.1, [(false, true), (true, false)])]
+        {
+            let lines = iso_lines(&grid, level);
+            assert_eq!(lines.len(), 2, "level {level}: {lines:?}");
+            let mut found: Vec<(bool, bool)> = lines
+                .iter()
+                .map(|line| {
+                    assert_eq!(line.len(), 2, "level {level}: one segment per branch, {line:?}");
+                    let q = quadrant(line[0]);
+                    assert!(
+                        line.iter().all(|&p| quadrant(p) == q),
+                        "level {level}: {line:?} joins two quadrants"
+                    );
+                    q
+                })
+                .collect();
+            found.sort();
+            assert_eq!(found, quadrants, "level {level}: {lines:?}");
         }
         let pieces =
             clip_polyline(&[(0.0, 0.0), (2.0, 0.0), (2.0, 0.5), (0.5, 0.5)], (-1.0, 1.0), (-1.0, 1.0));

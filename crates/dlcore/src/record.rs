@@ -11,7 +11,15 @@
 //!   wall-clock time, written atomically by [`Recorder::finish`].
 //! - `events.out.tfevents.*` (unless turned off with `--no-tensorboard`): the same
 //!   scalars and histograms, and a graph where a binary records one, as a TensorBoard
-//!   event file ([`crate::tensorboard`]), flushed with every record.
+//!   event file ([`crate::tensorboard`]), flushed with every record. A binary that
+//!   trains several runs into one table ([`Recorder::record_epoch_of`]: seeds,
+//!   variants) writes each run's scalars into a subdirectory of its own, as a
+//!   PyTorch user gives each run its own `SummaryWriter` log directory: TensorBoard
+//!   then draws the runs as separate curves on one chart.
+//!
+//! The TensorBoard step of a metrics row is its first column when that column counts
+//! whole numbers from zero up (epoch, step, layer, degree), and the row's position
+//! otherwise; the other columns become scalar tags of the same names.
 //!
 //! [`histogram_counts`] is the one binning rule of the project: the histogram figures
 //! of [`crate::plot`] use it too, so a plotted histogram and a recorded one agree.
@@ -188,12 +196,52 @@ pub struct Recorder {
     columns: Option<Vec<String>>,
     rows: Vec<Vec<f64>>,
     histograms: Option<csv::Writer<BufWriter<File>>>,
-    events: Option<EventWriter>,
+    /// `None` with `--no-tensorboard`.
+    events: Option<EventFiles>,
+    /// Whether the first column of a row is its TensorBoard step, decided by the
+    /// first row recorded.
+    first_column_is_step: Option<bool>,
 }
 
-/// Columns of a metrics row that say where the row is on the training axis: the
-/// first one a row has becomes the TensorBoard step of its scalars.
-const STEP_COLUMNS: [&str; 2] = ["epoch", "step"];
+/// The event files of a run: its own, and one per sub-run of
+/// [`Recorder::record_epoch_of`], each created when first written to (a binary that
+/// records nothing leaves none).
+#[derive(Debug, Default)]
+struct EventFiles {
+    own: Option<RunEvents>,
+    sub_runs: BTreeMap<String, RunEvents>,
+}
+
+/// An event file and how many metrics rows went into it (the step of a row whose
+/// first column is not a step).
+#[derive(Debug)]
+struct RunEvents {
+    writer: EventWriter,
+    rows: i64,
+}
+
+impl RunEvents {
+    fn create(dir: &Path) -> Result<RunEvents> {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        Ok(RunEvents { writer: EventWriter::create(dir)?, rows: 0 })
+    }
+}
+
+/// A value that can be a TensorBoard step: a whole number, zero or more.
+fn is_step(value: f64) -> bool {
+    value >= 0.0 && value.fract() == 0.0 && value < i64::MAX as f64
+}
+
+/// The subdirectory of a sub-run labelled `[("seed", 0.0), ("dropout", 1.0)]`:
+/// `seed0_dropout1`.
+pub fn sub_run_name(run: &[(&str, f64)]) -> String {
+    let parts: Vec<String> = run.iter().map(|(name, value)| format!("{name}{value}")).collect();
+    parts
+        .join("_")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') { c } else { '_' })
+        .collect()
+}
 
 impl Recorder {
     /// [`Recorder::create_with`] with the TensorBoard event file on.
@@ -213,6 +261,17 @@ impl Recorder {
         fs::create_dir_all(dir).map_err(unwritable)?;
         let mut stale: Vec<PathBuf> =
             [METRICS_FILE, HISTOGRAMS_FILE, SUMMARY_FILE].map(|n| dir.join(n)).into();
+        let mut sub_runs = Vec::new();
+        for entry in fs::read_dir(dir).map_err(unwritable)? {
+            let path = entry.map_err(unwritable)?.path();
+            if path.is_dir() {
+                let events = tensorboard::event_files(&path)?;
+                if !events.is_empty() {
+                    sub_runs.push(path);
+                }
+                stale.extend(events);
+            }
+        }
         stale.extend(tensorboard::event_files(dir)?);
         for path in stale {
             match fs::remove_file(&path) {
@@ -220,33 +279,39 @@ impl Recorder {
                 _ => {}
             }
         }
-        let events = if tensorboard {
-            Some(EventWriter::create(dir).map_err(|e| match e {
-                Error::Io { source, .. } => unwritable(source),
-                other => other,
-            })?)
-        } else {
-            // Without an event file, prove the directory writable another way.
-            atomic_file::write_bytes(&dir.join(".write-test"), b"").map_err(|e| match e {
-                Error::Io { source, .. } => unwritable(source),
-                other => other,
-            })?;
-            fs::remove_file(dir.join(".write-test")).map_err(unwritable)?;
-            None
-        };
+        for sub_run in sub_runs {
+            // Only if nothing else is in it: the directory may hold a user's files.
+            let _ = fs::remove_dir(sub_run);
+        }
+        // Prove the directory writable now, before any training; the event files come
+        // with the first record.
+        let probe = dir.join(".write-test");
+        File::create(&probe).map_err(unwritable)?;
+        fs::remove_file(&probe).map_err(unwritable)?;
         Ok(Recorder {
             dir: dir.to_path_buf(),
             started: Instant::now(),
             columns: None,
             rows: Vec::new(),
             histograms: None,
-            events,
+            events: tensorboard.then(EventFiles::default),
+            first_column_is_step: None,
         })
     }
 
-    /// The run's TensorBoard event file, if it writes one.
+    /// The run's own TensorBoard event file, once something was written to it.
     pub fn event_file(&self) -> Option<&Path> {
-        self.events.as_ref().map(EventWriter::path)
+        self.events.as_ref()?.own.as_ref().map(|run| run.writer.path())
+    }
+
+    /// The run's own event writer, created on first use; `None` with
+    /// `--no-tensorboard`.
+    fn own_events(&mut self) -> Result<Option<&mut RunEvents>> {
+        let Some(files) = &mut self.events else { return Ok(None) };
+        if files.own.is_none() {
+            files.own = Some(RunEvents::create(&self.dir)?);
+        }
+        Ok(files.own.as_mut())
     }
 
     /// The run's output directory.
@@ -264,6 +329,50 @@ impl Recorder {
     /// row with other columns (or a repeated name) is a bug in the caller and returns
     /// an error rather than writing a ragged table.
     pub fn record_epoch(&mut self, row: &[(&str, f64)]) -> Result<()> {
+        self.record_row(&[], row)
+    }
+
+    /// [`record_epoch`](Recorder::record_epoch) for one of several runs trained into
+    /// one table: `run` names it (`&[("seed", 2.0)]`) and comes first in the
+    /// `metrics.csv` row; the scalars of `row` go to the event file of the run's own
+    /// subdirectory ([`sub_run_name`]), so each run is a separate curve in TensorBoard.
+    pub fn record_epoch_of(&mut self, run: &[(&str, f64)], row: &[(&str, f64)]) -> Result<()> {
+        if run.is_empty() {
+            return Err(Error::invalid("run label", "(none)", "at least one column naming the run"));
+        }
+        self.record_row(run, row)
+    }
+
+    fn record_row(&mut self, run: &[(&str, f64)], row: &[(&str, f64)]) -> Result<()> {
+        let full: Vec<(&str, f64)> = run.iter().chain(row).copied().collect();
+        self.append_metrics(&full)?;
+        let Some(&(_, first)) = row.first() else { return Ok(()) };
+        let first_is_step = *self.first_column_is_step.get_or_insert(is_step(first));
+        let Some(files) = &mut self.events else { return Ok(()) };
+        let events = if run.is_empty() {
+            if files.own.is_none() {
+                files.own = Some(RunEvents::create(&self.dir)?);
+            }
+            files.own.as_mut()
+        } else {
+            let name = sub_run_name(run);
+            if !files.sub_runs.contains_key(&name) {
+                files.sub_runs.insert(name.clone(), RunEvents::create(&self.dir.join(&name))?);
+            }
+            files.sub_runs.get_mut(&name)
+        };
+        let Some(events) = events else { return Ok(()) };
+        let (step, scalars) = if first_is_step && is_step(first) {
+            (first as i64, &row[1..])
+        } else {
+            (events.rows, if first_is_step { &row[1..] } else { row })
+        };
+        events.rows += 1;
+        events.writer.scalars(step, scalars)?;
+        events.writer.flush()
+    }
+
+    fn append_metrics(&mut self, row: &[(&str, f64)]) -> Result<()> {
         let names: Vec<&str> = row.iter().map(|(name, _)| *name).collect();
         let described = || names.join(", ");
         if names.is_empty() || names.iter().any(|n| n.is_empty()) {
@@ -288,16 +397,7 @@ impl Recorder {
             }
         }
         self.rows.push(row.iter().map(|(_, v)| *v).collect());
-        self.write_metrics()?;
-        if let Some(events) = &mut self.events {
-            let step_column = row.iter().find(|(name, _)| STEP_COLUMNS.contains(name));
-            let step = step_column.map_or(self.rows.len() as i64 - 1, |&(_, v)| v as i64);
-            let scalars: Vec<(&str, f64)> =
-                row.iter().copied().filter(|(name, _)| Some(name) != step_column.map(|(n, _)| n)).collect();
-            events.scalars(step, &scalars)?;
-            events.flush()?;
-        }
-        Ok(())
+        self.write_metrics()
     }
 
     fn write_metrics(&self) -> Result<()> {
@@ -341,9 +441,9 @@ impl Recorder {
             Ok(())
         })();
         written.map_err(|e| Error::io(&path, e.into()))?;
-        if let Some(events) = &mut self.events {
-            events.histogram(step as i64, tag, values, &bins)?;
-            events.flush()?;
+        if let Some(events) = self.own_events()? {
+            events.writer.histogram(step as i64, tag, values, &bins)?;
+            events.writer.flush()?;
         }
         Ok(())
     }
@@ -351,9 +451,9 @@ impl Recorder {
     /// Writes a computational graph to the event file, like TensorBoard's
     /// `add_graph` (nothing without an event file: the CSV files have no graph).
     pub fn record_graph(&mut self, nodes: &[GraphNode]) -> Result<()> {
-        if let Some(events) = &mut self.events {
-            events.graph(nodes)?;
-            events.flush()?;
+        if let Some(events) = self.own_events()? {
+            events.writer.graph(nodes)?;
+            events.writer.flush()?;
         }
         Ok(())
     }
@@ -365,8 +465,10 @@ impl Recorder {
             let path = self.dir.join(HISTOGRAMS_FILE);
             writer.flush().map_err(|e| Error::io(&path, e))?;
         }
-        if let Some(events) = &mut self.events {
-            events.flush()?;
+        if let Some(files) = &mut self.events {
+            for run in files.own.iter_mut().chain(files.sub_runs.values_mut()) {
+                run.writer.flush()?;
+            }
         }
         let summary = Summary {
             wall_seconds: self.elapsed_seconds(),
@@ -541,14 +643,47 @@ mod tests {
     fn a_new_recorder_clears_an_old_run() {
         let dir = tempfile::tempdir().unwrap();
         let mut rec = Recorder::create(dir.path()).unwrap();
-        rec.record_epoch(&[("epoch", 1.0)]).unwrap();
+        rec.record_epoch_of(&[("seed", 1.0)], &[("epoch", 1.0)]).unwrap();
         rec.record_histogram(0, "w", &[1.0, 2.0], 2).unwrap();
         rec.finish(&Summary::new("test", 0)).unwrap();
-        let again = Recorder::create(dir.path()).unwrap();
+        let kept = dir.path().join("kept");
+        fs::create_dir(&kept).unwrap();
+        fs::write(kept.join("notes.txt"), "a user's file").unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 6, "four files, a sub-run and `kept`");
+
+        let mut again = Recorder::create(dir.path()).unwrap();
         let left: Vec<PathBuf> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
-        assert_eq!(left, [again.event_file().unwrap().to_path_buf()], "only the new run's event file");
-        let _quiet = Recorder::create_with(dir.path(), false).unwrap();
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "--no-tensorboard writes no event file");
+        assert_eq!(left, std::slice::from_ref(&kept), "every file of the old run is gone, nothing else");
+        again.record_epoch(&[("epoch", 1.0)]).unwrap();
+        assert!(again.event_file().is_some_and(Path::is_file));
+
+        let mut quiet = Recorder::create_with(dir.path(), false).unwrap();
+        quiet.record_epoch(&[("epoch", 1.0)]).unwrap();
+        assert!(quiet.event_file().is_none());
+        assert!(tensorboard::event_files(dir.path()).unwrap().is_empty(), "--no-tensorboard");
+    }
+
+    #[test]
+    fn each_labelled_run_gets_its_own_event_file_with_increasing_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rec = Recorder::create(dir.path()).unwrap();
+        for seed in [0.0, 1.0] {
+            for epoch in [1.0, 2.0] {
+                rec.record_epoch_of(&[("seed", seed)], &[("epoch", epoch), ("loss", seed + epoch)]).unwrap();
+            }
+        }
+        assert!(rec.record_epoch_of(&[], &[("epoch", 3.0), ("loss", 0.0)]).is_err());
+        let rows = read_metrics(&dir.path().join(METRICS_FILE)).unwrap();
+        assert_eq!(rows.len(), 4);
+        assert_eq!((rows[2]["seed"], rows[2]["epoch"], rows[2]["loss"]), (1.0, 1.0, 2.0));
+        assert!(rec.event_file().is_none(), "nothing was recorded for the run as a whole");
+        for seed in [0, 1] {
+            let files = tensorboard::event_files(&dir.path().join(format!("seed{seed}"))).unwrap();
+            let log = tensorboard::read_events(&files[0]).unwrap();
+            let steps: Vec<i64> = log.events[1..].iter().map(|e| e.step).collect();
+            assert_eq!(steps, [1, 2], "seed {seed}");
+        }
+        assert_eq!(sub_run_name(&[("seed", 3.0), ("dropout", 0.5)]), "seed3_dropout0.5");
     }
 
     #[test]
@@ -580,7 +715,8 @@ mod tests {
         assert!(scalars(2)[1].1.is_nan());
         assert_eq!(log.events[3].step, 2);
 
-        // Without an epoch or step column, the row index is the step.
+        // A first column that does not count from zero up is a scalar like the others,
+        // and the row's position is the step.
         let other = tempfile::tempdir().unwrap();
         let mut rec = Recorder::create(other.path()).unwrap();
         for z in [-1.0, 0.0, 1.0] {
@@ -589,6 +725,8 @@ mod tests {
         let log = tensorboard::read_events(rec.event_file().unwrap()).unwrap();
         let steps: Vec<i64> = log.events[1..].iter().map(|e| e.step).collect();
         assert_eq!(steps, [0, 1, 2]);
+        let Some(event::What::Summary(first)) = &log.events[1].what else { panic!("expected scalars") };
+        assert_eq!(first.value.iter().map(|v| v.tag.as_str()).collect::<Vec<_>>(), ["z", "sigmoid"]);
     }
 
     #[test]
@@ -603,6 +741,14 @@ mod tests {
             assert!(message.contains("pass --out") && !message.contains('\n'), "{message}");
             // The reason is in the line, not a cause that `error: {e:#}` would repeat.
             assert!(std::error::Error::source(&error).is_none());
+        }
+        // A directory that exists but takes no new file (a directory in the way of the
+        // probe: permissions would not stop a test running as root).
+        let run = dir.path().join("run");
+        fs::create_dir_all(run.join(".write-test")).unwrap();
+        for tensorboard in [true, false] {
+            let error = Recorder::create_with(&run, tensorboard).unwrap_err();
+            assert!(matches!(error, Error::RunDirectory { .. }), "{error:?}");
         }
     }
 

@@ -25,6 +25,13 @@ impl Params for Point {
 
 /// Why a run was stopped: its loss became non-finite or grew past
 /// [`DivergenceGuard::GROWTH`] times its starting value.
+///
+/// The guard reports this as [`dlcore::Error::Diverged`], but here a diverged run
+/// is data, not a failure: `learning-rate` keeps it, with its step and loss, as a row
+/// of its tables and a curve of its figures. That error holds an I/O error in
+/// another variant, so it is neither `Copy` nor `Clone`, and it speaks of epochs
+/// where these runs count steps; this small copy of its fields is both, and
+/// [`Trajectory::converged`] turns it back into an error where divergence is one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Divergence {
     /// The step after which the guard stopped the run (counted from 1).

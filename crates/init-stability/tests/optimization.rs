@@ -107,11 +107,49 @@ fn a_diverging_learning_rate_is_detected_and_reported() {
     // The good rate from the same start does not trip the guard.
     assert!(descend(&Himmelblau, [0.0, 0.0], Sgd::new(0.01), 100).converged().is_ok());
 
-    let problem = Regression::synthetic(&[2.0, -3.4], 4.2, 0.01, 1000, &mut seeded_rng(0));
+    let problem = Regression::synthetic(&[2.0, -3.4], 4.2, 0.01, 1000, &mut seeded_rng(0)).unwrap();
     let blown = train(&problem, Sgd::new(2.5), 400, 10, &mut seeded_rng(1));
     let divergence = blown.diverged.expect("lr 2.5 diverges on linear regression");
     assert_eq!(blown.excess.len(), divergence.step + 1);
     assert!(train(&problem, Sgd::new(0.03), 400, 10, &mut seeded_rng(1)).diverged.is_none());
+}
+
+#[test]
+fn too_few_examples_for_a_unique_optimum_are_an_error_not_nan() {
+    // Two features and a bias: three parameters, so three examples are the fewest
+    // with one least-squares solution.
+    for examples in [0, 1, 2] {
+        let error = Regression::synthetic(&[2.0, -3.4], 4.2, 0.01, examples, &mut seeded_rng(0)).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains(&format!("`{examples}`")) && message.contains("at least 3"), "{message}");
+        assert!(!message.contains('\n'));
+    }
+    let smallest = Regression::synthetic(&[2.0, -3.4], 4.2, 0.01, 3, &mut seeded_rng(0)).unwrap();
+    assert!(smallest.optimal_loss.is_finite() && smallest.optimal_loss >= 0.0);
+    // Three points determine the plane: L* is zero up to rounding, and a run on them
+    // (one batch smaller than the batch size) still records finite numbers.
+    assert!(smallest.optimal_loss < 1e-10, "{}", smallest.optimal_loss);
+    let run = train(&smallest, Sgd::new(0.1), 20, 10, &mut seeded_rng(1));
+    assert!(run.diverged.is_none() && run.excess.iter().all(|e| e.is_finite()));
+}
+
+#[test]
+fn learning_rate_with_too_few_examples_stops_with_one_line_not_nan_tables() {
+    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("learning-rate-few-examples");
+    for examples in ["1", "2"] {
+        let _ = std::fs::remove_dir_all(&out);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_learning-rate"))
+            .args(["--examples", examples, "--out"])
+            .arg(&out)
+            .output()
+            .expect("the binary starts");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "--examples {examples} succeeded: {message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(message.starts_with("error: ") && message.contains("at least 3"), "{message}");
+        // It stops before anything is written: no table of NaN.
+        assert!(!out.join("learning-rate-regression.md").exists());
+    }
 }
 
 /// The median of the last `n` values.
@@ -124,7 +162,7 @@ fn tail_median(values: &[f64], n: usize) -> f64 {
 #[test]
 fn learning_rate_trades_speed_for_precision_and_decay_gets_both() {
     for seed in 0..3 {
-        let problem = Regression::synthetic(&[2.0, -3.4], 4.2, 0.01, 1000, &mut seeded_rng(seed));
+        let problem = Regression::synthetic(&[2.0, -3.4], 4.2, 0.01, 1000, &mut seeded_rng(seed)).unwrap();
         assert!(problem.optimal_loss > 0.0 && problem.optimal_loss < 1e-4, "{}", problem.optimal_loss);
         let run = |sgd: Sgd| train(&problem, sgd, 400, 10, &mut seeded_rng(seed + 100));
         let small = run(Sgd::new(0.03));
@@ -171,8 +209,15 @@ fn momentum_damps_the_zig_zag_of_an_ill_conditioned_valley() {
 fn points_parse_from_the_command_line() {
     assert_eq!(parse_point("0,-0.5"), Ok([0.0, -0.5]));
     assert_eq!(parse_point(" 1.5 , 0.001"), Ok([1.5, 0.001]));
-    for bad in ["1", "1,x", "nan,1", "1;2", ""] {
+    // Each message quotes what was wrong and, where the shape is wrong, how to write it.
+    for (bad, says) in [
+        ("1", "`1` is not a point: write it as x,y"),
+        ("1,x", "`x` in `1,x` is not a number"),
+        ("nan,1", "`nan,1` must have finite coordinates"),
+        ("1;2", "`1;2` is not a point: write it as x,y"),
+        ("", "`` is not a point: write it as x,y"),
+    ] {
         let error = parse_point(bad).unwrap_err();
-        assert!(!error.contains('\n') && error.contains(bad.trim()), "{bad}: {error}");
+        assert!(!error.contains('\n') && error.contains(says), "{bad:?}: {error}");
     }
 }

@@ -221,6 +221,7 @@ impl Network for Sequential {
         Ok(parameter_tensors(self, true))
     }
 }
+// ANCHOR_END: network
 
 /// Each dense layer's weight and bias as `layer<n>/weight` and `layer<n>/bias` (n
 /// from 1), and with `gradients` also `layer<n>/weight_grad` and `layer<n>/bias_grad`
@@ -238,7 +239,6 @@ pub fn parameter_tensors(net: &Sequential, gradients: bool) -> Vec<(String, Vec<
     }
     tensors
 }
-// ANCHOR_END: network
 
 /// Average cross-entropy, correct predictions and dead output units on `data`.
 /// Fails only where the network's device does (never on the CPU).

@@ -9,9 +9,9 @@
 //! (`add_graph`). The [`crate::record::Recorder`] owns one writer per run, so every
 //! binary that records metrics writes events beside its `metrics.csv`.
 //!
-//! Every call appends whole records and flushes, so a run that is stopped leaves a
-//! file that readers take up to its last complete record ([`read_events`] does the
-//! same).
+//! Every call appends whole records, and the recorder flushes after each of its
+//! records, so a run that is stopped leaves a file that readers take up to its last
+//! complete record ([`read_events`] does the same).
 
 pub mod proto;
 pub mod tfrecord;
@@ -33,8 +33,10 @@ use crate::{Error, Result};
 /// Every event file's name starts with this; TensorBoard finds files by it.
 pub const FILE_PREFIX: &str = "events.out.tfevents.";
 
-/// The version string of the first event; version 2 tells TensorBoard that steps
-/// may repeat or go back (several runs in one table) without meaning a restart.
+/// The version string of the first event, the one current TensorFlow and PyTorch
+/// write. (A step that repeats or goes back within one file is still taken as a
+/// restart by TensorBoard's data server, which drops the earlier points: that is why
+/// each of several runs gets its own file, see [`crate::record`].)
 pub const FILE_VERSION: &str = "brain.Event:2";
 
 /// Appends events to one event file of a run directory.

@@ -76,8 +76,9 @@ pub mod summary {
     }
 }
 
-/// A histogram (`histogram.proto`): bucket `i` counts the values up to
-/// `bucket_limit[i]` and above `bucket_limit[i - 1]`.
+/// A histogram (`histogram.proto`): bucket `i` counts the values from
+/// `bucket_limit[i - 1]` up to, not including, `bucket_limit[i]` (TensorFlow's own
+/// histograms bin this way, as [`crate::record::histogram_counts`] does).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct HistogramProto {
     /// Smallest value.

@@ -84,9 +84,11 @@ mod tests {
     #[test]
     fn masked_crc_matches_the_tfrecord_reference_value() {
         // CRC-32C("123456789") is 0xE3069283, the check value of the Castagnoli
-        // polynomial; masking rotates it right by 15 and adds 0xa282ead8.
+        // polynomial.
         assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
-        assert_eq!(masked_crc(b"123456789"), 0xE306_9283u32.rotate_right(15).wrapping_add(0xa282_ead8));
+        // Every event file TensorFlow or PyTorch writes starts with the 24-byte version
+        // event, framed as 18 00 00 00 00 00 00 00, then these four bytes.
+        assert_eq!(masked_crc(&24u64.to_le_bytes()).to_le_bytes(), [0xa3, 0x7f, 0x4b, 0x22]);
     }
 
     #[test]

@@ -59,7 +59,12 @@ fn left_saddle([_, y]: [f32; 2]) -> bool {
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("landscape");
     distinct("start", &args.starts.iter().map(|&p| point_text(p)).collect::<Vec<_>>())?;
-    let mut recorder = args.run.recorder(&out)?;
+    // One run record per surface: their runs have different lengths (--steps and
+    // --saddle-steps), and a shared metrics table would pad the shorter with values
+    // that never existed.
+    let (himmelblau_dir, saddle_dir) = (out.join("himmelblau"), out.join("saddle"));
+    let mut himmelblau_recorder = args.run.recorder(&himmelblau_dir)?;
+    let mut saddle_recorder = args.run.recorder(&saddle_dir)?;
 
     // Himmelblau: plain gradient descent from each start.
     let himmelblau = Himmelblau;
@@ -88,7 +93,6 @@ fn run(args: &Args) -> anyhow::Result<()> {
         saddle_trajectories.push((name, trajectory));
     }
 
-    // Figures.
     let range = (-5.0, 5.0);
     let mut chart = ContourChart::new(
         format!("gradient descent on {}", himmelblau.formula()),
@@ -137,25 +141,27 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let distance_svg = out.join("landscape-saddle-distance.svg");
     line_chart(&distance_svg, &chart)?;
 
-    // Per-step record: one column per run, padded with NaN where a run is shorter.
-    let longest = args.steps.max(args.saddle_steps) + 1;
-    let names: Vec<String> = (0..runs.len())
-        .map(|i| format!("himmelblau_f_{i}"))
-        .chain(["saddle_distance_plain".to_string(), "saddle_distance_momentum".to_string()])
-        .collect();
-    for step in 0..longest {
+    // Per-step records, one column per run. No run here diverges (that is an error
+    // above), so every run has all its steps.
+    let names: Vec<String> = (0..runs.len()).map(|i| format!("himmelblau_f_{i}")).collect();
+    for step in 0..=args.steps {
         let mut row: Vec<(&str, f64)> = vec![("step", step as f64)];
         for (name, trajectory) in names.iter().zip(&runs) {
-            row.push((name, trajectory.values.get(step).map_or(f64::NAN, |&v| f64::from(v))));
+            row.push((name, f64::from(trajectory.values[step])));
         }
-        for (name, (_, trajectory)) in names[runs.len()..].iter().zip(&saddle_trajectories) {
-            let distance = trajectory.points.get(step).map_or(f64::NAN, |&[x, y]| f64::from(x.hypot(y)));
-            row.push((name, distance));
+        himmelblau_recorder.record_epoch(&row)?;
+    }
+    for step in 0..=args.saddle_steps {
+        let mut row: Vec<(&str, f64)> = vec![("step", step as f64)];
+        for (name, (_, trajectory)) in
+            ["saddle_distance_plain", "saddle_distance_momentum"].iter().zip(&saddle_trajectories)
+        {
+            let [x, y] = trajectory.points[step];
+            row.push((name, f64::from(x.hypot(y))));
         }
-        recorder.record_epoch(&row)?;
+        saddle_recorder.record_epoch(&row)?;
     }
 
-    // Tables for the book.
     let mut markdown = String::new();
     let _ = writeln!(markdown, "| start | end after {} steps | f there | nearest minimum |", args.steps);
     let _ = writeln!(markdown, "|---|---|---:|---|");
@@ -201,25 +207,29 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let mut summary = Summary::new("landscape", args.run.seed)
         .param("starts", args.starts.iter().map(|p| p.to_vec()).collect::<Vec<_>>())
         .param("lr", args.lr)
-        .param("steps", args.steps)
+        .param("steps", args.steps);
+    for (i, trajectory) in runs.iter().enumerate() {
+        let [x, y] = trajectory.end();
+        summary = summary.metric(format!("himmelblau_end_x_{i}"), f64::from(x));
+        summary = summary.metric(format!("himmelblau_end_y_{i}"), f64::from(y));
+    }
+    himmelblau_recorder.finish(&summary)?;
+    let summary = Summary::new("landscape", args.run.seed)
         .param("saddle_start", args.saddle_start.to_vec())
         .param("saddle_lr", args.saddle_lr)
         .param("momentum", args.momentum)
         .param("saddle_steps", args.saddle_steps)
         .metric("saddle_escape_step_plain", escape_steps[0])
         .metric("saddle_escape_step_momentum", escape_steps[1]);
-    for (i, trajectory) in runs.iter().enumerate() {
-        let [x, y] = trajectory.end();
-        summary = summary.metric(format!("himmelblau_end_x_{i}"), f64::from(x));
-        summary = summary.metric(format!("himmelblau_end_y_{i}"), f64::from(y));
-    }
-    recorder.finish(&summary)?;
+    saddle_recorder.finish(&summary)?;
     eprintln!(
-        "wrote {}, {}, {}, the tables and the run record in {}",
+        "wrote {}, {}, {} and the tables in {}, and the run records in {} and {}",
         himmelblau_svg.display(),
         saddle_svg.display(),
         distance_svg.display(),
-        out.display()
+        out.display(),
+        himmelblau_dir.display(),
+        saddle_dir.display()
     );
     Ok(())
 }

@@ -126,7 +126,14 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let out = args.run.out_dir("learning-rate");
     distinct("--lrs", &args.lrs)?;
     distinct("--regression-lrs", &args.regression_lrs)?;
-    let mut recorder = args.run.recorder(&out)?;
+    let mut rng = args.run.rng();
+    let problem = Regression::synthetic(&[2.0, -3.4], 4.2, args.noise, args.examples, &mut rng)?;
+    // One run record per problem: their runs have different lengths (--steps and
+    // --regression-steps), and a shared metrics table would pad the shorter with
+    // values that never existed. NaN in a record means that a run diverged.
+    let (himmelblau_dir, regression_dir) = (out.join("himmelblau"), out.join("regression"));
+    let mut himmelblau_recorder = args.run.recorder(&himmelblau_dir)?;
+    let mut regression_recorder = args.run.recorder(&regression_dir)?;
 
     // Himmelblau: the same start, each rate. A diverging run is an expected outcome
     // here: it is stopped by the guard and reported, not an error.
@@ -135,8 +142,6 @@ fn run(args: &Args) -> anyhow::Result<()> {
         args.lrs.iter().map(|&lr| descend(&himmelblau, args.start, Sgd::new(lr), args.steps)).collect();
 
     // Linear regression: the same data and the same minibatch order for every rate.
-    let mut rng = args.run.rng();
-    let problem = Regression::synthetic(&[2.0, -3.4], 4.2, args.noise, args.examples, &mut rng);
     let data_seed = args.run.seed.wrapping_add(1);
     let mut regression_runs: Vec<(String, RegressionRun)> = args
         .regression_lrs
@@ -214,26 +219,30 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let paths_svg = out.join("learning-rate-paths.svg");
     contour(&paths_svg, &chart)?;
 
-    // Per-step record, one column per run, NaN where a run is shorter.
+    // Per-step records, one column per run. A diverged run stopped early: NaN from
+    // there on.
     let surface_columns: Vec<String> = args.lrs.iter().map(|lr| format!("himmelblau_f_lr_{lr}")).collect();
+    for step in 0..=args.steps {
+        let mut row: Vec<(&str, f64)> = vec![("step", step as f64)];
+        for (name, values) in surface_columns.iter().zip(&surface_values) {
+            row.push((name, values.get(step).copied().unwrap_or(f64::NAN)));
+        }
+        himmelblau_recorder.record_epoch(&row)?;
+    }
     let regression_columns: Vec<String> = args
         .regression_lrs
         .iter()
         .map(|lr| format!("regression_excess_lr_{lr}"))
         .chain(["regression_excess_decay".to_string()])
         .collect();
-    for step in 0..=args.steps.max(args.regression_steps) {
+    for step in 0..=args.regression_steps {
         let mut row: Vec<(&str, f64)> = vec![("step", step as f64)];
-        for (name, values) in surface_columns.iter().zip(&surface_values) {
-            row.push((name, values.get(step).copied().unwrap_or(f64::NAN)));
-        }
         for (name, (_, r)) in regression_columns.iter().zip(&regression_runs) {
             row.push((name, r.excess.get(step).copied().unwrap_or(f64::NAN)));
         }
-        recorder.record_epoch(&row)?;
+        regression_recorder.record_epoch(&row)?;
     }
 
-    // Tables.
     let rows: Vec<Row> = args
         .lrs
         .iter()
@@ -263,7 +272,12 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let mut summary = Summary::new("learning-rate", args.run.seed)
         .param("lrs", args.lrs.clone())
         .param("start", args.start.to_vec())
-        .param("steps", args.steps)
+        .param("steps", args.steps);
+    for (name, values) in surface_columns.iter().zip(&surface_values) {
+        summary = summary.metric(name.clone(), values.last().copied().unwrap_or(f64::NAN));
+    }
+    himmelblau_recorder.finish(&summary)?;
+    let mut summary = Summary::new("learning-rate", args.run.seed)
         .param("regression_lrs", args.regression_lrs.clone())
         .param("regression_steps", args.regression_steps)
         .param("batch_size", args.batch_size)
@@ -273,19 +287,18 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .param("decay_every", args.decay_every)
         .param("decay_gamma", args.decay_gamma)
         .metric("optimal_loss", problem.optimal_loss);
-    for (name, values) in surface_columns.iter().zip(&surface_values) {
-        summary = summary.metric(name.clone(), values.last().copied().unwrap_or(f64::NAN));
-    }
     for (name, (_, r)) in regression_columns.iter().zip(&regression_runs) {
         summary = summary.metric(name.clone(), r.excess.last().copied().unwrap_or(f64::NAN));
     }
-    recorder.finish(&summary)?;
+    regression_recorder.finish(&summary)?;
     eprintln!(
-        "wrote {}, {}, {}, the tables and the run record in {}",
+        "wrote {}, {}, {} and the tables in {}, and the run records in {} and {}",
         surface_svg.display(),
         regression_svg.display(),
         paths_svg.display(),
-        out.display()
+        out.display(),
+        himmelblau_dir.display(),
+        regression_dir.display()
     );
     Ok(())
 }

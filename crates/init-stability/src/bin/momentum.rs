@@ -48,14 +48,8 @@ const CLOSE: f32 = 1e-3;
 /// How often y changes sign in the first `steps` steps: each change is one crossing
 /// of the valley floor, a zig.
 fn valley_crossings(trajectory: &Trajectory, steps: usize) -> usize {
-    trajectory
-        .points
-        .iter()
-        .take(steps + 1)
-        .collect::<Vec<_>>()
-        .windows(2)
-        .filter(|w| w[0][1] * w[1][1] < 0.0)
-        .count()
+    let points = &trajectory.points[..trajectory.points.len().min(steps + 1)];
+    points.windows(2).filter(|w| w[0][1] * w[1][1] < 0.0).count()
 }
 
 fn run(args: &Args) -> anyhow::Result<()> {

@@ -95,9 +95,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
                     r.test_accuracy()
                 ));
                 bar.set_prefix(format!("seed {seed}: epoch {}/{}", r.epoch + 1, args.epochs));
-                let mut row = vec![("seed", seed as f64)];
-                row.extend(r.metrics_row());
-                recorder.record_epoch(&row)?;
+                recorder.record_epoch_of(&[("seed", seed as f64)], &r.metrics_row())?;
                 Ok(())
             },
         )?;

@@ -73,9 +73,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
                     r.dead_outputs,
                     100.0 * r.blocked_share
                 ));
-                let mut row = vec![("variant", index as f64)];
-                row.extend(r.metrics_row());
-                recorder.record_epoch(&row)?;
+                recorder.record_epoch_of(&[("variant", index as f64)], &r.metrics_row())?;
                 Ok(())
             },
         )?;

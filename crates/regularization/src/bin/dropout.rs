@@ -111,9 +111,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
                             ARMS[arm], r.epoch, config.epochs, r.train_loss, r.train_accuracy, r.test_accuracy
                         );
                     });
-                    recorder.record_epoch(&[
-                        ("seed", seed as f64),
-                        ("dropout", if config.has_dropout() { 1.0 } else { 0.0 }),
+                    let dropout = if config.has_dropout() { 1.0 } else { 0.0 };
+                    recorder.record_epoch_of(&[("seed", seed as f64), ("dropout", dropout)], &[
                         ("epoch", r.epoch as f64),
                         ("train_loss", f64::from(r.train_loss)),
                         ("train_accuracy", f64::from(r.train_accuracy)),
