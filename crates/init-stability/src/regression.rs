@@ -4,7 +4,7 @@
 //! to the best possible loss, L − L*, where L* is the least-squares minimum solved
 //! exactly, so that a run can be seen to stop improving long before L − L* is zero.
 
-use dlcore::data::{Batches, Dataset, synthetic};
+use dlcore::data::{Batches, Dataset, RegressionBatches, synthetic};
 use dlcore::layer::Linear;
 use dlcore::loss::squared_into;
 use dlcore::optim::{DivergenceGuard, Sgd};
@@ -102,29 +102,6 @@ pub struct RegressionRun {
     pub diverged: Option<Divergence>,
 }
 
-/// One minibatch's inputs, targets and ∂L/∂ŷ, allocated once for a batch size and
-/// refilled every step.
-struct Batch {
-    x: DMatrix<f32>,
-    y: DMatrix<f32>,
-    grad: DMatrix<f32>,
-}
-
-impl Batch {
-    fn new(features: usize, size: usize) -> Batch {
-        Batch { x: DMatrix::zeros(features, size), y: DMatrix::zeros(1, size), grad: DMatrix::zeros(1, size) }
-    }
-
-    /// Copies the examples `indices` of `data` in; `indices.len()` must be this
-    /// batch's size.
-    fn gather(&mut self, data: &Dataset, indices: &[usize]) {
-        for (j, &i) in indices.iter().enumerate() {
-            self.x.column_mut(j).copy_from(&data.x.column(i));
-            self.y[j] = data.y[i];
-        }
-    }
-}
-
 // ANCHOR: train
 /// Minibatch SGD from w = 0, b = 0 for `steps` steps of `batch_size` examples
 /// (reshuffled every pass over the data), with L − L* on the whole data set after
@@ -142,9 +119,7 @@ pub fn train(
     let mut batches = Batches::new(examples, batch_size);
     // A pass is full batches and, when the size does not divide the data, one
     // smaller last batch: one buffer for each size.
-    let full_size = batch_size.min(examples);
-    let mut full = Batch::new(features, full_size);
-    let mut last = Batch::new(features, examples % full_size);
+    let mut buffers = RegressionBatches::new(features, problem.data.y.nrows(), batch_size.min(examples));
     let mut guard = DivergenceGuard::new();
     let start = problem.loss(&model);
     let mut run = RegressionRun {
@@ -159,8 +134,7 @@ pub fn train(
             if step == steps {
                 break 'passes;
             }
-            let batch = if indices.len() == full_size { &mut full } else { &mut last };
-            batch.gather(&problem.data, indices);
+            let batch = buffers.gather(&problem.data, indices);
             squared_into(model.forward(&batch.x), &batch.y, &mut batch.grad);
             model.zero_grad();
             model.backward_params(&batch.grad);

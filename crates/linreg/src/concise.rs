@@ -6,7 +6,7 @@
 //! initial weights and visits the batches in the same order, so the two must end
 //! at (almost exactly) the same parameters: the tests check that they do.
 
-use dlcore::data::{Batches, Dataset};
+use dlcore::data::{Batches, Dataset, RegressionBatches};
 use dlcore::init::Init;
 use dlcore::layer::Linear;
 use dlcore::loss::squared_into;
@@ -14,34 +14,12 @@ use dlcore::optim::{DivergenceGuard, Sgd};
 use dlcore::{Result, Rng};
 use nalgebra::DMatrix;
 
-use crate::{BatchBuffers, Config, Estimate, History, INIT_STD};
+use crate::{Config, Estimate, History, INIT_STD};
 
 /// A `Linear` layer's parameters as an [`Estimate`]: its one row of weights and
 /// its bias.
 pub fn estimate(layer: &Linear) -> Estimate {
     Estimate { w: layer.weight.iter().copied().collect(), b: layer.bias[0] }
-}
-
-/// One minibatch in dlcore's layout: examples as columns, labels as a row.
-#[derive(Debug)]
-struct Batch {
-    x: DMatrix<f32>,
-    y: DMatrix<f32>,
-    /// ∂ℓ/∂ŷ, written by the loss.
-    grad: DMatrix<f32>,
-}
-
-impl Batch {
-    fn new(features: usize, size: usize) -> Self {
-        Batch { x: DMatrix::zeros(features, size), y: DMatrix::zeros(1, size), grad: DMatrix::zeros(1, size) }
-    }
-
-    fn gather(&mut self, data: &Dataset, indices: &[usize]) {
-        for (j, &i) in indices.iter().enumerate() {
-            self.x.column_mut(j).copy_from(&data.x.column(i));
-            self.y[j] = data.y[i];
-        }
-    }
 }
 
 // ANCHOR: train
@@ -53,7 +31,7 @@ pub fn train(config: &Config, data: &Dataset, rng: &mut Rng, history: &mut Histo
     let mut net = Linear::new(features, 1, Init::Normal { std: INIT_STD }, rng);
     let mut sgd = Sgd::new(config.lr);
     let mut batches = Batches::new(data.len(), config.batch_size);
-    let mut buffers = BatchBuffers::new(config.batch_size, |size| Batch::new(features, size));
+    let mut buffers = RegressionBatches::new(features, data.y.nrows(), config.batch_size);
     let mut whole_grad = DMatrix::zeros(1, data.len());
     let mut guard = DivergenceGuard::new();
     let whole_loss =
@@ -61,8 +39,7 @@ pub fn train(config: &Config, data: &Dataset, rng: &mut Rng, history: &mut Histo
     history.push_epoch(whole_loss(&mut net, &mut whole_grad), estimate(&net));
     for epoch in 1..=config.epochs {
         for indices in batches.shuffled(rng) {
-            let batch = buffers.for_size(indices.len());
-            batch.gather(data, indices);
+            let batch = buffers.gather(data, indices);
             let loss = squared_into(net.forward(&batch.x), &batch.y, &mut batch.grad);
             guard.check(loss, epoch, config.lr)?;
             history.batch_losses.push(loss);

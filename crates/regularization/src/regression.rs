@@ -2,7 +2,7 @@
 //! dense layer, squared loss and optimizer. Every epoch it measures the loss on the
 //! whole training set and on the test set, the two curves this chapter is about.
 
-use dlcore::data::{Batches, Dataset};
+use dlcore::data::{Batches, Dataset, RegressionBatches};
 use dlcore::layer::Linear;
 use dlcore::loss::squared_into;
 use dlcore::optim::{DivergenceGuard, Sgd};
@@ -47,59 +47,6 @@ pub fn mean_squared_loss(weight: &DMatrix<f32>, bias: f32, data: &Dataset) -> f3
     (total / data.len().max(1) as f64) as f32
 }
 
-/// Preallocated inputs, targets and loss gradient for one batch size.
-#[derive(Debug)]
-pub(crate) struct Batch {
-    pub x: DMatrix<f32>,
-    pub y: DMatrix<f32>,
-    pub grad: DMatrix<f32>,
-}
-
-impl Batch {
-    fn new(features: usize, size: usize) -> Self {
-        Batch { x: DMatrix::zeros(features, size), y: DMatrix::zeros(1, size), grad: DMatrix::zeros(1, size) }
-    }
-
-    /// Copies the examples `indices` of `data` into the buffers (which must have
-    /// exactly `indices.len()` columns).
-    pub fn gather(&mut self, data: &Dataset, indices: &[usize]) {
-        for (j, &i) in indices.iter().enumerate() {
-            self.x.column_mut(j).copy_from(&data.x.column(i));
-            self.y[j] = data.y[i];
-        }
-    }
-}
-
-/// The buffers an epoch needs: every batch has `batch_size` examples except possibly
-/// the last, which gets its own buffers, made once.
-#[derive(Debug)]
-pub(crate) struct BatchBuffers {
-    full: Batch,
-    tail: Option<Batch>,
-}
-
-impl BatchBuffers {
-    pub fn new(features: usize, examples: usize, batch_size: usize) -> Self {
-        let batch_size = batch_size.min(examples).max(1);
-        let rest = examples % batch_size;
-        BatchBuffers {
-            full: Batch::new(features, batch_size),
-            tail: (rest > 0).then(|| Batch::new(features, rest)),
-        }
-    }
-
-    /// The buffers for a batch of `size` examples.
-    pub fn for_size(&mut self, size: usize) -> &mut Batch {
-        match &mut self.tail {
-            Some(tail) if tail.x.ncols() == size => tail,
-            _ => {
-                assert_eq!(self.full.x.ncols(), size, "a batch size the epoch does not have");
-                &mut self.full
-            }
-        }
-    }
-}
-
 /// A dense layer `d → 1` for a model of `features` inputs, weights from `init`,
 /// bias 0.
 pub fn linear_model(features: usize, init: dlcore::init::Init, rng: &mut Rng) -> Linear {
@@ -122,13 +69,12 @@ pub fn train_linear(
     let mut sgd = Sgd::new(config.lr).with_weight_decay(config.weight_decay);
     let batch_size = config.batch_size.min(train.len()).max(1);
     let mut batches = Batches::new(train.len(), batch_size);
-    let mut buffers = BatchBuffers::new(train.features(), train.len(), batch_size);
+    let mut buffers = RegressionBatches::new(train.features(), train.y.nrows(), batch_size);
     let mut guard = DivergenceGuard::new();
     let mut history = Vec::with_capacity(config.epochs);
     for epoch in 1..=config.epochs {
         for indices in batches.shuffled(rng) {
-            let batch = buffers.for_size(indices.len());
-            batch.gather(train, indices);
+            let batch = buffers.gather(train, indices);
             let y_hat = model.forward(&batch.x);
             squared_into(y_hat, &batch.y, &mut batch.grad);
             model.zero_grad();

@@ -8,7 +8,7 @@
 
 use dlcore::data::split::Split;
 use dlcore::data::synthetic::linear;
-use dlcore::data::{Batches, Dataset};
+use dlcore::data::{Batches, Dataset, RegressionBatches};
 use dlcore::init::Init;
 use dlcore::layer::Linear;
 use dlcore::linalg::{Op, matmul_into};
@@ -17,7 +17,7 @@ use dlcore::{Result, Rng};
 use nalgebra::DMatrix;
 
 use crate::cross_validation::{CvScore, FoldLosses, cross_validate};
-use crate::regression::{BatchBuffers, EpochLosses, SgdConfig, measure, train_linear};
+use crate::regression::{EpochLosses, SgdConfig, measure, train_linear};
 
 /// The number of features.
 pub const FEATURES: usize = 200;
@@ -147,14 +147,13 @@ pub fn train_scratch(
 ) -> Result<Vec<EpochLosses>> {
     let batch_size = config.batch_size.min(train.len()).max(1);
     let mut batches = Batches::new(train.len(), batch_size);
-    let mut batch_buffers = BatchBuffers::new(train.features(), train.len(), batch_size);
+    let mut batch_buffers = RegressionBatches::new(train.features(), train.y.nrows(), batch_size);
     let mut buffers = ScratchBuffers::new(train.features());
     let mut guard = DivergenceGuard::new();
     let mut history = Vec::with_capacity(config.epochs);
     for epoch in 1..=config.epochs {
         for indices in batches.shuffled(rng) {
-            let batch = batch_buffers.for_size(indices.len());
-            batch.gather(train, indices);
+            let batch = batch_buffers.gather(train, indices);
             scratch_step(model, &batch.x, &batch.y, config.lr, config.weight_decay, &mut buffers);
         }
         let losses = measure(epoch, &model.w, model.b, train, test);

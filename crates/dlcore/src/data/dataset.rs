@@ -1,4 +1,5 @@
-//! An in-memory data set: inputs as columns of a matrix, targets beside them.
+//! An in-memory data set: inputs as columns of a matrix, targets beside them, and
+//! reusable minibatch buffers to gather examples into.
 
 use nalgebra::DMatrix;
 
@@ -94,6 +95,38 @@ impl Dataset<Vec<u8>> {
     }
 }
 
+impl Dataset<DMatrix<f32>> {
+    /// Copies the examples `indices` into preallocated batch buffers, so a training
+    /// loop gathers its minibatches without allocating. `x` and `y` must have at
+    /// least `indices.len()` columns (and `y` as many rows as the targets); only the
+    /// first `indices.len()` are written.
+    pub fn gather_into(&self, indices: &[usize], x: &mut DMatrix<f32>, y: &mut DMatrix<f32>) {
+        for (j, &i) in indices.iter().enumerate() {
+            x.column_mut(j).copy_from(&self.x.column(i));
+            y.column_mut(j).copy_from(&self.y.column(i));
+        }
+    }
+}
+
+/// The buffer for a batch of `size` examples: `full` if it has that size, else
+/// `tail`, (re)made by `make` unless it already has that size. An epoch has at most
+/// two batch sizes, so after its first pass nothing is allocated.
+fn full_or_tail<'a, B>(
+    full: &'a mut B,
+    tail: &'a mut Option<B>,
+    size_of: impl Fn(&B) -> usize,
+    size: usize,
+    make: impl FnOnce() -> B,
+) -> &'a mut B {
+    if size_of(full) == size {
+        return full;
+    }
+    if tail.as_ref().is_some_and(|tail| size_of(tail) != size) {
+        *tail = None;
+    }
+    tail.get_or_insert_with(make)
+}
+
 /// What a classification training step fills for one minibatch: its inputs, its
 /// labels, and room for the gradient of the loss with respect to the logits.
 #[derive(Debug, Clone)]
@@ -133,15 +166,71 @@ impl LabeledBatches {
     /// Copies the examples `indices` of `data` into the buffers for their count.
     pub fn gather(&mut self, data: &Labeled, indices: &[usize]) -> &mut LabeledBatch {
         let size = indices.len();
-        let batch = if self.full.x.ncols() == size {
-            &mut self.full
-        } else {
-            if self.tail.as_ref().is_none_or(|tail| tail.x.ncols() != size) {
-                self.tail = Some(LabeledBatch::new(data.features(), self.classes, size));
-            }
-            self.tail.get_or_insert_with(|| LabeledBatch::new(data.features(), self.classes, size))
-        };
+        let classes = self.classes;
+        let batch = full_or_tail(
+            &mut self.full,
+            &mut self.tail,
+            |b| b.x.ncols(),
+            size,
+            || LabeledBatch::new(data.features(), classes, size),
+        );
         data.gather_into(indices, &mut batch.x, &mut batch.labels);
+        batch
+    }
+}
+
+/// What a regression training step fills for one minibatch: its inputs, its
+/// targets, and room for ∂ℓ/∂ŷ, the gradient of the loss with respect to the
+/// predictions.
+#[derive(Debug, Clone)]
+pub struct RegressionBatch {
+    /// `features × batch`.
+    pub x: DMatrix<f32>,
+    /// `outputs × batch`.
+    pub y: DMatrix<f32>,
+    /// `outputs × batch`, written by the loss.
+    pub grad: DMatrix<f32>,
+}
+
+impl RegressionBatch {
+    fn new(features: usize, outputs: usize, size: usize) -> Self {
+        RegressionBatch {
+            x: DMatrix::zeros(features, size),
+            y: DMatrix::zeros(outputs, size),
+            grad: DMatrix::zeros(outputs, size),
+        }
+    }
+}
+
+/// [`RegressionBatch`] buffers for every batch size an epoch uses: the full size,
+/// and the last, smaller batch. Each is allocated once and reused, so a training
+/// loop gathers its minibatches without allocating.
+#[derive(Debug, Clone)]
+pub struct RegressionBatches {
+    outputs: usize,
+    full: RegressionBatch,
+    tail: Option<RegressionBatch>,
+}
+
+impl RegressionBatches {
+    /// Buffers for `features` inputs and `outputs` targets per example (1 for
+    /// scalar regression), in batches of `batch_size`.
+    pub fn new(features: usize, outputs: usize, batch_size: usize) -> Self {
+        RegressionBatches { outputs, full: RegressionBatch::new(features, outputs, batch_size), tail: None }
+    }
+
+    /// Copies the examples `indices` of `data` into the buffers for their count.
+    pub fn gather(&mut self, data: &Dataset, indices: &[usize]) -> &mut RegressionBatch {
+        let size = indices.len();
+        let outputs = self.outputs;
+        let batch = full_or_tail(
+            &mut self.full,
+            &mut self.tail,
+            |b| b.x.ncols(),
+            size,
+            || RegressionBatch::new(data.features(), outputs, size),
+        );
+        data.gather_into(indices, &mut batch.x, &mut batch.y);
         batch
     }
 }
@@ -175,5 +264,36 @@ mod tests {
         assert_eq!((last.x[(1, 0)], last.labels.clone()), (31.0, vec![3]));
         let pointer = last.x.as_ptr();
         assert_eq!(batches.gather(&data, &[2]).x.as_ptr(), pointer, "the tail buffer is made once");
+    }
+
+    #[test]
+    fn regression_batches_carry_target_columns_with_their_inputs() {
+        let x = DMatrix::from_fn(2, 5, |r, c| (10 * c + r) as f32);
+        let y = DMatrix::from_fn(1, 5, |_, c| -(c as f32));
+        let data = Dataset::new(x, y);
+        let mut batches = RegressionBatches::new(2, 1, 2);
+        let first = batches.gather(&data, &[4, 1]);
+        assert_eq!((first.x.shape(), first.y.shape(), first.grad.shape()), ((2, 2), (1, 2), (1, 2)));
+        assert_eq!((first.x[(1, 0)], first.x[(0, 1)]), (41.0, 10.0));
+        assert_eq!(first.y.as_slice(), &[-4.0, -1.0]);
+        let full_pointer = first.x.as_ptr();
+        let last = batches.gather(&data, &[3]);
+        assert_eq!((last.x[(0, 0)], last.y[(0, 0)], last.grad.shape()), (30.0, -3.0, (1, 1)));
+        let tail_pointer = last.y.as_ptr();
+        assert_eq!(batches.gather(&data, &[0, 2]).x.as_ptr(), full_pointer, "full batches reuse one buffer");
+        let again = batches.gather(&data, &[2]);
+        assert_eq!((again.y.as_ptr(), again.y[(0, 0)]), (tail_pointer, -2.0), "the tail buffer is made once");
+    }
+
+    #[test]
+    fn regression_gather_copies_every_target_row() {
+        let data = Dataset::new(
+            DMatrix::from_fn(1, 3, |_, c| c as f32),
+            DMatrix::from_fn(2, 3, |r, c| (10 * c + r) as f32),
+        );
+        let mut batches = RegressionBatches::new(1, 2, 3);
+        let batch = batches.gather(&data, &[2, 0, 1]);
+        assert_eq!(batch.y.column(0).as_slice(), &[20.0, 21.0]);
+        assert_eq!(batch.y.column(2).as_slice(), &[10.0, 11.0]);
     }
 }

@@ -10,4 +10,4 @@ pub mod split;
 pub mod synthetic;
 
 pub use batches::Batches;
-pub use dataset::{Dataset, LabeledBatch, LabeledBatches};
+pub use dataset::{Dataset, LabeledBatch, LabeledBatches, RegressionBatch, RegressionBatches};
