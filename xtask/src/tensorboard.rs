@@ -82,7 +82,7 @@ const RUNS: &[CheckedRun] = &[
         krate: "softmax",
         bin: "softmax-scratch",
         args: &["--epochs", "1"],
-        histogram_sizes: &[],
+        histogram_sizes: &[("weight", 784 * 10), ("weight_grad", 784 * 10), ("bias", 10), ("bias_grad", 10)],
         graph_names: &[],
         truncate: false,
         run_columns: &[],

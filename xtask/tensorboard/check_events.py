@@ -65,7 +65,8 @@ def sub_run_name(labels):
 
 
 def check_scalars(run_dir, run_columns, problems):
-    """Compares the scalars of the run (or of each labelled run) with metrics.csv."""
+    """Compares the scalars of the run (or of each labelled run) with metrics.csv;
+    returns how many values it compared."""
     with open(os.path.join(run_dir, "metrics.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     if not rows:
@@ -197,8 +198,9 @@ def main():
     accumulator = load(args.run_dir)
     notes = []
     if os.path.exists(os.path.join(args.run_dir, "metrics.csv")):
-        rows = check_scalars(args.run_dir, run_columns, problems)
-        notes.append(f"{rows} metrics rows" + (f" of runs labelled by {', '.join(run_columns)}" if run_columns else ""))
+        values = check_scalars(args.run_dir, run_columns, problems)
+        labelled = f" in runs labelled by {', '.join(run_columns)}" if run_columns else ""
+        notes.append(f"{values} scalar values{labelled}")
     sizes = {}
     for item in args.histogram:
         tag, size = item.rsplit("=", 1)

@@ -41,5 +41,15 @@ impl Classifier for ConciseSoftmax {
         self.layer.backward(grad_logits);
         self.sgd.step(&mut self.layer);
     }
+
+    fn parameters(&self) -> [(&'static str, &DMatrix<f32>); 4] {
+        let layer = &self.layer;
+        [
+            ("weight", &layer.weight),
+            ("bias", &layer.bias),
+            ("weight_grad", &layer.grad_weight),
+            ("bias_grad", &layer.grad_bias),
+        ]
+    }
 }
 // ANCHOR_END: model

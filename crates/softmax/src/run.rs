@@ -88,6 +88,9 @@ pub fn run(args: &TrainArgs, implementation: Implementation) -> anyhow::Result<(
     }
 }
 
+/// Bins of the per-epoch weight and gradient histograms (TensorBoard's default count).
+const HISTOGRAM_BINS: usize = 30;
+
 fn train_and_record<M: Classifier>(
     args: &TrainArgs,
     implementation: Implementation,
@@ -102,8 +105,14 @@ fn train_and_record<M: Classifier>(
     let mut recorder = args.run.recorder(&out)?;
     let config = Config { batch_size: args.batch_size, epochs: args.epochs, classes: CLASSES, lr: args.lr };
     let bar = dlcore::progress::items(args.epochs as u64, "epochs");
-    let reports =
-        train::train(&mut model, train_set, test_set, config, loss, &mut rng, |r: &EpochReport| {
+    let reports = train::train(
+        &mut model,
+        train_set,
+        test_set,
+        config,
+        loss,
+        &mut rng,
+        |r: &EpochReport, model: &M| {
             bar.suspend(|| {
                 println!(
                     "epoch {:>2}: train loss {:.4}, train accuracy {:.4}, test accuracy {:.4}",
@@ -116,8 +125,13 @@ fn train_and_record<M: Classifier>(
                 ("train_loss", f64::from(r.train_loss)),
                 ("train_accuracy", f64::from(r.train_accuracy)),
                 ("test_accuracy", f64::from(r.test_accuracy)),
-            ])
-        })?;
+            ])?;
+            for (tag, values) in model.parameters() {
+                recorder.record_histogram(r.epoch, tag, values.as_slice(), HISTOGRAM_BINS)?;
+            }
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
     let last = reports.last().context("no epoch ran")?;
 

@@ -198,4 +198,13 @@ impl Classifier for SoftmaxRegression {
         self.backward(x, grad_logits);
         self.sgd_update();
     }
+
+    fn parameters(&self) -> [(&'static str, &DMatrix<f32>); 4] {
+        [
+            ("weight", &self.weight),
+            ("bias", &self.bias),
+            ("weight_grad", &self.grad_weight),
+            ("bias_grad", &self.grad_bias),
+        ]
+    }
 }

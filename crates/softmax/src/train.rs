@@ -20,6 +20,9 @@ pub trait Classifier {
     /// One SGD step, given the batch `x` last passed to [`forward`](Classifier::forward)
     /// and ∂L/∂logits for it.
     fn sgd_step(&mut self, x: &DMatrix<f32>, grad_logits: &DMatrix<f32>);
+    /// The weight, the bias and their gradients from the last step, by tag, for the
+    /// per-epoch histograms a PyTorch user would log with `add_histogram`.
+    fn parameters(&self) -> [(&'static str, &DMatrix<f32>); 4];
 }
 
 /// A loss on logits: returns the batch mean and writes ∂L/∂logits into its third
@@ -131,7 +134,8 @@ pub fn evaluate_accuracy(model: &mut impl Classifier, data: &Labeled, batch_size
 
 // ANCHOR: train
 /// Trains `model` for `config.epochs` epochs with `loss`, measuring test accuracy
-/// after each; `on_epoch` sees every report as it is made (to print and record it).
+/// after each; `on_epoch` sees every report as it is made, and the model as it is
+/// then (to print and record them).
 pub fn train<M: Classifier>(
     model: &mut M,
     train: &Labeled,
@@ -139,7 +143,7 @@ pub fn train<M: Classifier>(
     config: Config,
     mut loss: impl Loss,
     rng: &mut Rng,
-    mut on_epoch: impl FnMut(&EpochReport) -> Result<()>,
+    mut on_epoch: impl FnMut(&EpochReport, &M) -> Result<()>,
 ) -> Result<Vec<EpochReport>> {
     let mut state = Minibatches::new(train, &config);
     let mut reports = Vec::with_capacity(config.epochs);
@@ -148,7 +152,7 @@ pub fn train<M: Classifier>(
             train_epoch(model, train, &mut state, &mut loss, rng, |_, _| Ok(()))?;
         let test_accuracy = evaluate_accuracy(model, test, config.batch_size);
         let report = EpochReport { epoch, train_loss, train_accuracy, test_accuracy };
-        on_epoch(&report)?;
+        on_epoch(&report, model)?;
         reports.push(report);
     }
     Ok(reports)

@@ -28,7 +28,7 @@ fn run_scratch(set: ImageSet, lr: f32, epochs: usize, seed: u64) -> dlcore::Resu
     let (train_set, test_set) = sample(set);
     let mut rng = seeded_rng(seed);
     let mut model = SoftmaxRegression::new(784, CLASSES, 0.01, lr, &mut rng);
-    train(&mut model, &train_set, &test_set, config(lr, epochs), cross_entropy_into, &mut rng, |_| Ok(()))
+    train(&mut model, &train_set, &test_set, config(lr, epochs), cross_entropy_into, &mut rng, |_, _| Ok(()))
 }
 
 fn run_concise(set: ImageSet, lr: f32, epochs: usize, seed: u64) -> dlcore::Result<Vec<EpochReport>> {
@@ -36,7 +36,7 @@ fn run_concise(set: ImageSet, lr: f32, epochs: usize, seed: u64) -> dlcore::Resu
     let mut rng = seeded_rng(seed);
     let mut model = ConciseSoftmax::new(784, CLASSES, 0.01, lr, &mut rng);
     let loss = dlcore::loss::cross_entropy_with_logits_into;
-    train(&mut model, &train_set, &test_set, config(lr, epochs), loss, &mut rng, |_| Ok(()))
+    train(&mut model, &train_set, &test_set, config(lr, epochs), loss, &mut rng, |_, _| Ok(()))
 }
 
 /// Two features, three classes, W = I (3 × 2 padded with a zero row) and b = (0, 0,
