@@ -425,24 +425,32 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
     bail!("{} problem(s) between the book's links and the plot jobs (listed above)", problems.len())
 }
 
+/// Runs `cargo run --release -p krate --bin bin -- args --out out` from the root,
+/// into a fresh `out`, so an output the binary no longer writes cannot be picked up
+/// from an earlier run. The plot jobs and `xtask tensorboard` run binaries this way.
+pub fn run_binary(root: &Path, krate: &str, bin: &str, args: &[&str], out: &Path) -> Result<()> {
+    if out.exists() {
+        fs::remove_dir_all(out).with_context(|| format!("removing {}", out.display()))?;
+    }
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args(["run", "--release", "--quiet", "-p", krate, "--bin", bin, "--"])
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .status()
+        .with_context(|| format!("starting cargo for {bin}"))?;
+    if !status.success() {
+        bail!("{bin} failed ({status})");
+    }
+    Ok(())
+}
+
 /// Runs one job and copies its declared outputs into book/src.
 fn run_job(root: &Path, job: &PlotJob) -> Result<()> {
     let out_dir = root.join("target").join("plot-runs").join(job.name);
-    // A fresh directory, so an output the binary no longer writes cannot be picked
-    // up from an earlier run.
-    if out_dir.exists() {
-        fs::remove_dir_all(&out_dir).with_context(|| format!("removing {}", out_dir.display()))?;
-    }
-    fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(root)
-        .args(["run", "--release", "--quiet", "-p", job.krate, "--bin", job.bin, "--"])
-        .args(job.args)
-        .arg("--out")
-        .arg(&out_dir);
     let mut shown_args: Vec<&str> = job.args.to_vec();
     let shown_out = format!("target/plot-runs/{}", job.name);
     shown_args.extend(["--out", &shown_out]);
@@ -453,10 +461,8 @@ fn run_job(root: &Path, job: &PlotJob) -> Result<()> {
         job.bin,
         shown_args.join(" ")
     );
-    let status = command.status().with_context(|| format!("starting cargo for plot job `{}`", job.name))?;
-    if !status.success() {
-        bail!("plot job `{}` failed ({status})", job.name);
-    }
+    run_binary(root, job.krate, job.bin, job.args, &out_dir)
+        .with_context(|| format!("plot job `{}`", job.name))?;
 
     for (file, dest) in job.outputs {
         let from = out_dir.join(file);

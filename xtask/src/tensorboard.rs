@@ -69,28 +69,12 @@ struct CheckedRun {
 /// trains several runs into one table. Short enough for CI: the mlp trains one
 /// epoch, as in the issue.
 const RUNS: &[CheckedRun] = &[
+    CheckedRun::plain("linreg", "linreg-scratch", &[]),
     CheckedRun {
-        krate: "linreg",
-        bin: "linreg-scratch",
-        args: &[],
-        histogram_sizes: &[],
-        graph_names: &[],
-        truncate: false,
-        run_columns: &[],
-    },
-    CheckedRun {
-        krate: "softmax",
-        bin: "softmax-scratch",
-        args: &["--epochs", "1"],
         histogram_sizes: &[("weight", 784 * 10), ("weight_grad", 784 * 10), ("bias", 10), ("bias_grad", 10)],
-        graph_names: &[],
-        truncate: false,
-        run_columns: &[],
+        ..CheckedRun::plain("softmax", "softmax-scratch", &["--epochs", "1"])
     },
     CheckedRun {
-        krate: "mlp",
-        bin: "mlp",
-        args: &["--epochs", "1"],
         histogram_sizes: &[
             ("layer1/weight", 784 * 256),
             ("layer1/weight_grad", 784 * 256),
@@ -99,56 +83,39 @@ const RUNS: &[CheckedRun] = &[
             ("layer3/weight", 256 * 10),
             ("layer3/bias_grad", 10),
         ],
-        graph_names: &[],
         truncate: true,
-        run_columns: &[],
+        ..CheckedRun::plain("mlp", "mlp", &["--epochs", "1"])
     },
     CheckedRun {
-        krate: "mlp",
-        bin: "d2l-mlp",
-        args: &["--seeds", "0,1", "--epochs", "2"],
-        histogram_sizes: &[],
-        graph_names: &[],
-        truncate: false,
         run_columns: &["seed"],
+        ..CheckedRun::plain("mlp", "d2l-mlp", &["--seeds", "0,1", "--epochs", "2"])
     },
+    CheckedRun::plain("regularization", "polyfit", &[]),
+    CheckedRun::plain("init-stability", "activation-histograms", &[]),
     CheckedRun {
-        krate: "regularization",
-        bin: "polyfit",
-        args: &[],
-        histogram_sizes: &[],
-        graph_names: &[],
-        truncate: false,
-        run_columns: &[],
-    },
-    CheckedRun {
-        krate: "init-stability",
-        bin: "activation-histograms",
-        args: &[],
-        histogram_sizes: &[],
-        graph_names: &[],
-        truncate: false,
-        run_columns: &[],
-    },
-    CheckedRun {
-        krate: "backprop-graph",
-        bin: "mlp-graph",
-        args: &[],
-        histogram_sizes: &[],
         graph_names: &["x", "W1", "z", "h", "W2", "o", "y", "L", "s", "J"],
-        truncate: false,
-        run_columns: &[],
+        ..CheckedRun::plain("backprop-graph", "mlp-graph", &[])
     },
     CheckedRun {
-        krate: "backprop-graph",
-        bin: "train-toy",
-        args: &["--steps", "200"],
-        histogram_sizes: &[],
         graph_names: &["x", "y", "W1", "b1", "W2", "b2"],
-        truncate: false,
-        run_columns: &[],
+        ..CheckedRun::plain("backprop-graph", "train-toy", &["--steps", "200"])
     },
 ];
+
+impl CheckedRun {
+    /// A run whose scalars (and histograms, if any) are checked, and nothing more.
+    const fn plain(krate: &'static str, bin: &'static str, args: &'static [&'static str]) -> CheckedRun {
+        CheckedRun {
+            krate,
+            bin,
+            args,
+            histogram_sizes: &[],
+            graph_names: &[],
+            truncate: false,
+            run_columns: &[],
+        }
+    }
+}
 
 pub fn run(root: &Path, args: &TensorboardArgs) -> Result<()> {
     let dir = args.dir.clone().unwrap_or_else(|| root.join("target").join("runs"));
@@ -226,26 +193,10 @@ fn graph_nodes_in_summary(out: &Path) -> Result<Option<usize>> {
     Ok(summary.final_metrics.get("graph_nodes").map(|&n| n as usize))
 }
 
-/// `cargo run --release -p krate --bin bin -- args --out out`, into a fresh `out`.
+/// A binary's run for the check or the screenshots, announced.
 fn run_binary(root: &Path, krate: &str, bin: &str, args: &[&str], out: &Path) -> Result<()> {
-    if out.exists() {
-        fs::remove_dir_all(out).with_context(|| format!("removing {}", out.display()))?;
-    }
     println!("tensorboard: cargo run --release -p {krate} --bin {bin} -- {}", args.join(" "));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(&cargo)
-        .current_dir(root)
-        .args(["run", "--release", "--quiet", "-p", krate, "--bin", bin, "--"])
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .stdout(Stdio::null())
-        .status()
-        .with_context(|| format!("starting cargo for {bin}"))?;
-    if !status.success() {
-        bail!("{bin} failed ({status})");
-    }
-    Ok(())
+    crate::plots::run_binary(root, krate, bin, args, out)
 }
 
 /// The main job and the penalized MLP's graph, as TensorBoard shows them, saved into

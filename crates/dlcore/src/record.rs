@@ -25,6 +25,7 @@
 //! of [`crate::plot`] use it too, so a plotted histogram and a recorded one agree.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fs::{self, File};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -196,20 +197,13 @@ pub struct Recorder {
     columns: Option<Vec<String>>,
     rows: Vec<Vec<f64>>,
     histograms: Option<csv::Writer<BufWriter<File>>>,
-    /// `None` with `--no-tensorboard`.
-    events: Option<EventFiles>,
+    /// The event files by sub-run name ([`sub_run_name`]; `""` is the run itself),
+    /// each created when first written to, so a binary that records nothing leaves
+    /// none. `None` with `--no-tensorboard`.
+    events: Option<BTreeMap<String, RunEvents>>,
     /// Whether the first column of a row is its TensorBoard step, decided by the
     /// first row recorded.
     first_column_is_step: Option<bool>,
-}
-
-/// The event files of a run: its own, and one per sub-run of
-/// [`Recorder::record_epoch_of`], each created when first written to (a binary that
-/// records nothing leaves none).
-#[derive(Debug, Default)]
-struct EventFiles {
-    own: Option<RunEvents>,
-    sub_runs: BTreeMap<String, RunEvents>,
 }
 
 /// An event file and how many metrics rows went into it (the step of a row whose
@@ -233,7 +227,7 @@ fn is_step(value: f64) -> bool {
 }
 
 /// The subdirectory of a sub-run labelled `[("seed", 0.0), ("dropout", 1.0)]`:
-/// `seed0_dropout1`.
+/// `seed0_dropout1` (and `""`, the run's own directory, for no label).
 pub fn sub_run_name(run: &[(&str, f64)]) -> String {
     let parts: Vec<String> = run.iter().map(|(name, value)| format!("{name}{value}")).collect();
     parts
@@ -294,24 +288,28 @@ impl Recorder {
             columns: None,
             rows: Vec::new(),
             histograms: None,
-            events: tensorboard.then(EventFiles::default),
+            events: tensorboard.then(BTreeMap::new),
             first_column_is_step: None,
         })
     }
 
     /// The run's own TensorBoard event file, once something was written to it.
     pub fn event_file(&self) -> Option<&Path> {
-        self.events.as_ref()?.own.as_ref().map(|run| run.writer.path())
+        self.events.as_ref()?.get("").map(|run| run.writer.path())
     }
 
-    /// The run's own event writer, created on first use; `None` with
-    /// `--no-tensorboard`.
-    fn own_events(&mut self) -> Result<Option<&mut RunEvents>> {
+    /// The event writer of the run itself (`run` empty) or of the sub-run `run`
+    /// labels, created on first use; `None` with `--no-tensorboard`.
+    fn run_events(&mut self, run: &[(&str, f64)]) -> Result<Option<&mut RunEvents>> {
         let Some(files) = &mut self.events else { return Ok(None) };
-        if files.own.is_none() {
-            files.own = Some(RunEvents::create(&self.dir)?);
-        }
-        Ok(files.own.as_mut())
+        let events = match files.entry(sub_run_name(run)) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let dir = self.dir.join(entry.key());
+                entry.insert(RunEvents::create(&dir)?)
+            }
+        };
+        Ok(Some(events))
     }
 
     /// The run's output directory.
@@ -348,20 +346,7 @@ impl Recorder {
         self.append_metrics(&full)?;
         let Some(&(_, first)) = row.first() else { return Ok(()) };
         let first_is_step = *self.first_column_is_step.get_or_insert(is_step(first));
-        let Some(files) = &mut self.events else { return Ok(()) };
-        let events = if run.is_empty() {
-            if files.own.is_none() {
-                files.own = Some(RunEvents::create(&self.dir)?);
-            }
-            files.own.as_mut()
-        } else {
-            let name = sub_run_name(run);
-            if !files.sub_runs.contains_key(&name) {
-                files.sub_runs.insert(name.clone(), RunEvents::create(&self.dir.join(&name))?);
-            }
-            files.sub_runs.get_mut(&name)
-        };
-        let Some(events) = events else { return Ok(()) };
+        let Some(events) = self.run_events(run)? else { return Ok(()) };
         let (step, scalars) = if first_is_step && is_step(first) {
             (first as i64, &row[1..])
         } else {
@@ -441,7 +426,7 @@ impl Recorder {
             Ok(())
         })();
         written.map_err(|e| Error::io(&path, e.into()))?;
-        if let Some(events) = self.own_events()? {
+        if let Some(events) = self.run_events(&[])? {
             events.writer.histogram(step as i64, tag, values, &bins)?;
             events.writer.flush()?;
         }
@@ -451,7 +436,7 @@ impl Recorder {
     /// Writes a computational graph to the event file, like TensorBoard's
     /// `add_graph` (nothing without an event file: the CSV files have no graph).
     pub fn record_graph(&mut self, nodes: &[GraphNode]) -> Result<()> {
-        if let Some(events) = self.own_events()? {
+        if let Some(events) = self.run_events(&[])? {
             events.writer.graph(nodes)?;
             events.writer.flush()?;
         }
@@ -465,10 +450,8 @@ impl Recorder {
             let path = self.dir.join(HISTOGRAMS_FILE);
             writer.flush().map_err(|e| Error::io(&path, e))?;
         }
-        if let Some(files) = &mut self.events {
-            for run in files.own.iter_mut().chain(files.sub_runs.values_mut()) {
-                run.writer.flush()?;
-            }
+        for run in self.events.iter_mut().flat_map(BTreeMap::values_mut) {
+            run.writer.flush()?;
         }
         let summary = Summary {
             wall_seconds: self.elapsed_seconds(),
